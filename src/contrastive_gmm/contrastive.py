@@ -150,7 +150,7 @@ def train_linear_map(
     bar.close()
     history["epochs"] = epochs
     with torch.no_grad():
-        V = param(U)
+        V = param(U).detach()
     if not torch.all(torch.isfinite(V)):
         raise FloatingPointError("training diverged (non-finite parameters); lower lr or raise temperature.")
     return V, history
