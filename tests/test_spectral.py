@@ -86,3 +86,30 @@ def test_pair_cca_is_scale_free():
     b = cg.SpectralContrastive(3).fit(1e6 * X, 1e6 * Xp)
     assert cg.subspace_angles(a.subspace(), b.subspace()).max() < 1e-4
     np.testing.assert_allclose(np.abs(a.transform(X)), np.abs(b.transform(1e6 * X)), rtol=1e-5, atol=1e-8)
+
+
+GOOD = np.random.default_rng(0).standard_normal((50, 4))
+
+
+@pytest.mark.parametrize("learner", [cg.SpectralContrastive, cg.SpectralOnMeans])
+@pytest.mark.parametrize(
+    "X, X_pos, k, match",
+    [
+        (np.where(GOOD > 2, np.nan, GOOD), GOOD, 2, "NaN"),
+        (GOOD, GOOD[:10], 2, "row-paired"),
+        (GOOD, GOOD[:, :2], 2, "same number of features"),
+        (GOOD[:, 0], GOOD[:, 0], 1, "2-D"),
+        (GOOD[:1], GOOD[:1], 1, "minimum of 2"),
+        (GOOD, None, 2, "None"),
+        (GOOD, GOOD, 0, "between 1 and 4"),
+        (GOOD, GOOD, 7, "between 1 and 4"),
+    ],
+)
+def test_closed_forms_reject_bad_input(learner, X, X_pos, k, match):
+    with pytest.raises(ValueError, match=match):
+        learner(k).fit(X, X_pos)
+
+
+def test_constant_data_is_refused_clearly():
+    with pytest.raises(ValueError, match="zero variance"):
+        cg.SpectralContrastive(1).fit(np.ones((10, 3)), np.ones((10, 3)))
