@@ -68,12 +68,13 @@ def orthonormal_rows(U: torch.Tensor) -> torch.Tensor:
     return (Q * signs).T
 
 
-def train_linear_map(
+def train_linear_maps(
     views: tuple[torch.Tensor, torch.Tensor],
-    init: torch.Tensor,
+    inits: list[torch.Tensor],
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     *,
     parametrize: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    extra_params: tuple[torch.Tensor, ...] = (),
     batch_size: int,
     max_epochs: int,
     lr: float,
@@ -83,21 +84,23 @@ def train_linear_map(
     verbose: bool = False,
     desc: str = "fit",
 ) -> tuple[torch.Tensor, dict]:
-    """Minimise ``loss_fn(A[b] @ V.T, B[b] @ V.T)`` over shuffled mini-batches ``b`` with Adam.
+    """Minimise ``loss_fn(A[b] @ V_a.T, B[b] @ V_b.T)`` over shuffled mini-batches ``b`` with Adam.
 
-    ``V = parametrize(U)`` for the free parameter ``U`` (identity when None). Progress is
+    One init means one map shared by both views (``V_a = V_b``, as in InfoNCE); two inits
+    mean a map per view (as in CLIP). Each ``V = parametrize(U)`` for its free parameter ``U``
+    (identity when None); ``extra_params`` (a learnable temperature, say) are optimised too. Progress is
     judged over periods of at least ``_MIN_STEPS_PER_CHECK`` steps (whole epochs): the learning
     rate is halved whenever the period's mean loss has not improved by a relative ``tol`` for
     ``patience`` periods, and training stops after the fourth halving (the optimiser has settled
     in the plateau) or after ``max_epochs`` passes. A non-finite loss skips the step and halves
-    the learning rate; ``_MAX_BAD_STEPS`` of them raise FloatingPointError. Returns the map V
-    and a history dict (mean loss per period, epochs run, stop reason).
+    the learning rate; ``_MAX_BAD_STEPS`` of them raise FloatingPointError. Returns the maps
+    (one per init) and a history dict (mean loss per period, epochs run, stop reason).
     """
     A, B = views
     n = A.shape[0]
     param = parametrize or (lambda U: U)
-    U = init.clone().requires_grad_(True)
-    opt = torch.optim.Adam([U], lr=lr)
+    Us = [init.clone().requires_grad_(True) for init in inits]
+    opt = torch.optim.Adam([*Us, *extra_params], lr=lr)
     batch_size = min(batch_size, n)
     n_batches = max(1, n // batch_size)  # drop the ragged tail: every batch has the same negatives count
     # Small data sets make short epochs whose loss says little: judge progress over >= 64 steps.
@@ -110,8 +113,8 @@ def train_linear_map(
         perm = torch.randperm(n, generator=generator)
         for i in range(n_batches):
             idx = perm[i * batch_size : (i + 1) * batch_size]
-            V = param(U)
-            loss = loss_fn(A[idx] @ V.T, B[idx] @ V.T)
+            Va, Vb = param(Us[0]), param(Us[-1])
+            loss = loss_fn(A[idx] @ Va.T, B[idx] @ Vb.T)
             if not torch.isfinite(loss):
                 # Skip the step and cool down: a NaN must never reach the parameters.
                 bad_steps += 1
@@ -150,10 +153,10 @@ def train_linear_map(
     bar.close()
     history["epochs"] = epochs
     with torch.no_grad():
-        V = param(U).detach()
-    if not torch.all(torch.isfinite(V)):
+        maps = [param(U).detach() for U in Us]
+    if not all(torch.all(torch.isfinite(V)) for V in maps):
         raise FloatingPointError("training diverged (non-finite parameters); lower lr or raise temperature.")
-    return V, history
+    return maps, history
 
 
 class _TrainedLinear(LinearProjection):
@@ -318,9 +321,9 @@ class InfoNCE(_TrainedLinear):
         to = lambda a: torch.as_tensor(((a - mean) @ inv_sqrt).astype(np.float32), device=device)  # noqa: E731
         init = torch.randn(k, d, generator=gen) / math.sqrt(d)
         temperature, similarity, symmetric = float(self.temperature), self.similarity, bool(self.symmetric)
-        V, history = train_linear_map(
+        (V,), history = train_linear_maps(
             (to(X), to(X_pos)),
-            init.to(device),
+            [init.to(device)],
             lambda a, b: info_nce(a, b, temperature, similarity, symmetric),
             batch_size=self.batch_size,
             max_epochs=self.max_epochs,
@@ -342,4 +345,4 @@ class InfoNCE(_TrainedLinear):
         return self
 
 
-__all__ = ["InfoNCE", "CollapseWarning", "train_linear_map", "whitener"]
+__all__ = ["InfoNCE", "CollapseWarning", "train_linear_maps", "orthonormal_rows", "whitener"]
