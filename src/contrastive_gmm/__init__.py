@@ -16,6 +16,15 @@ from .metrics import (
     subspace_distance,
 )
 from .mixture import GMM, Augmentation, NoisyComponent, SameComponent
+from .multimodal import (
+    CCA,
+    CLIP,
+    PLSSVD,
+    Modality,
+    MultimodalGMM,
+    energy_outside,
+    retrieval_accuracy,
+)
 from .spectral import FisherOracle, SpectralContrastive, SpectralOnMeans
 
 PairCCA = SpectralContrastive  # the name THEORY.md uses for the same closed form
@@ -42,5 +51,12 @@ __all__ = [
     "linear_probe_accuracy",
     "score_map",
     "learned_subspace",
+    "MultimodalGMM",
+    "Modality",
+    "CLIP",
+    "CCA",
+    "PLSSVD",
+    "retrieval_accuracy",
+    "energy_outside",
     "__version__",
 ]
