@@ -1,4 +1,4 @@
-"""The InfoNCE loss against a numpy float64 logsumexp reference."""
+"""The contrastive losses (InfoNCE, CLIP) against a numpy float64 logsumexp reference."""
 
 import numpy as np
 import pytest
@@ -72,3 +72,169 @@ def test_bad_arguments():
         cg.InfoNCELoss(similarity="euclid")
     with pytest.raises(ValueError, match="equal shapes"):
         cg.info_nce(torch.zeros(4, 2), torch.zeros(3, 2))
+
+
+# ---------------------------------------------------------------- loss modules, chunking, precision
+
+def torch_reference(a, b, temperature, similarity, symmetric):
+    """Naive float64 torch InfoNCE through cross_entropy: the autograd gradient to compare with."""
+    a, b = a.double(), b.double()
+    if similarity == "cosine":
+        a, b = torch.nn.functional.normalize(a, dim=1), torch.nn.functional.normalize(b, dim=1)
+    S = a @ b.T / temperature
+    labels = torch.arange(a.shape[0])
+    row = torch.nn.functional.cross_entropy(S, labels)
+    return 0.5 * (row + torch.nn.functional.cross_entropy(S.T, labels)) if symmetric else row
+
+
+@pytest.mark.parametrize("chunk_size", [None, 1, 7, 64, 1000])
+@pytest.mark.parametrize("temperature", [1e-3, 0.07, 1.0])
+@pytest.mark.parametrize("similarity", ["cosine", "dot"])
+def test_modules_match_float64_reference(chunk_size, temperature, similarity):
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((50, 6)), rng.standard_normal((50, 6))
+    for symmetric in (True, False):
+        ref = reference_info_nce(a, b, temperature, similarity, symmetric)
+        loss = cg.InfoNCELoss(temperature, similarity, symmetric, chunk_size=chunk_size)
+        got = loss(torch.tensor(a), torch.tensor(b))
+        # float64 throughout: the only differences are summation order, ~1e-13 relative.
+        assert abs(float(got) - ref) <= 1e-6 * max(1.0, abs(ref))
+    clip = cg.CLIPLoss(temperature, similarity=similarity, chunk_size=chunk_size)
+    ref = reference_info_nce(a, b, temperature, similarity, True)
+    assert abs(float(clip(torch.tensor(a), torch.tensor(b))) - ref) <= 1e-6 * max(1.0, abs(ref))
+
+
+@pytest.mark.parametrize("chunk_size", [None, 3, 16])
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_gradients_match_autograd_through_cross_entropy(chunk_size, symmetric):
+    rng = np.random.default_rng(4)
+    a = torch.tensor(rng.standard_normal((40, 5)), requires_grad=True)
+    b = torch.tensor(rng.standard_normal((40, 5)), requires_grad=True)
+    for temperature in (1e-3, 0.5):
+        got = torch.autograd.grad(cg.info_nce(a, b, temperature, "cosine", symmetric, chunk_size=chunk_size), (a, b))
+        ref = torch.autograd.grad(torch_reference(a, b, temperature, "cosine", symmetric), (a, b))
+        for g, r in zip(got, ref):
+            # float64: both are exact up to rounding; 1e-9 relative to the gradient's scale.
+            assert torch.allclose(g, r, rtol=1e-9, atol=1e-9 * float(r.abs().max()))
+
+
+def test_gradcheck_chunked_with_tensor_temperature():
+    rng = np.random.default_rng(5)
+    a = torch.tensor(rng.standard_normal((9, 3)), requires_grad=True)
+    b = torch.tensor(rng.standard_normal((9, 3)), requires_grad=True)
+    t = torch.tensor(0.4, dtype=torch.float64, requires_grad=True)  # a learnable temperature keeps its gradient
+    assert torch.autograd.gradcheck(lambda x, y, tau: cg.info_nce(x, y, tau, "dot", chunk_size=4), (a, b, t))
+
+
+def test_float32_is_stable_at_temperature_1e3():
+    rng = np.random.default_rng(6)
+    a, b = rng.standard_normal((256, 8)), rng.standard_normal((256, 8))
+    ref = reference_info_nce(a, b, 1e-3, "cosine", True)  # logits up to 1000: a naive exp overflows
+    for chunk_size in (None, 50):
+        got = cg.InfoNCELoss(1e-3, chunk_size=chunk_size)(torch.tensor(a, dtype=torch.float32), torch.tensor(b, dtype=torch.float32))
+        # float32 rounds each logit (~1e3) to ~6e-5 absolute; the loss (~1e3) inherits ~1e-7 relative.
+        assert abs(float(got) - ref) <= 1e-5 * abs(ref)
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+@pytest.mark.parametrize("chunk_size", [None, 8])
+def test_half_precision_inputs_get_a_float32_softmax_and_gradient(dtype, chunk_size):
+    rng = np.random.default_rng(7)
+    a = torch.tensor(rng.standard_normal((32, 4)), dtype=dtype, requires_grad=True)
+    b = torch.tensor(rng.standard_normal((32, 4)), dtype=dtype, requires_grad=True)
+    for loss_fn in (cg.InfoNCELoss(1e-3, chunk_size=chunk_size), cg.CLIPLoss(1e-3, chunk_size=chunk_size)):
+        loss = loss_fn(a, b)
+        assert loss.dtype == torch.float32
+        ref = reference_info_nce(a.detach().double().numpy(), b.detach().double().numpy(), 1e-3, "cosine", True)
+        # The inputs are what they are (rounded to half); from there the computation is float32.
+        assert abs(float(loss.detach()) - ref) <= 1e-5 * abs(ref)
+        grad_a, grad_b = torch.autograd.grad(loss, (a, b))
+        assert grad_a.dtype == dtype and torch.isfinite(grad_a.float()).all() and torch.isfinite(grad_b.float()).all()
+
+
+def test_chunking_never_builds_the_n_by_n_matrix():
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class LargestTensor(TorchDispatchMode):
+        """Records the largest tensor any aten op returns."""
+
+        largest = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            for t in out if isinstance(out, (tuple, list)) else (out,):
+                if isinstance(t, torch.Tensor):
+                    LargestTensor.largest = max(LargestTensor.largest, t.numel())
+            return out
+
+    n, chunk = 128, 16
+    a = torch.randn(n, 4, requires_grad=True)
+    b = torch.randn(n, 4, requires_grad=True)
+    with LargestTensor():
+        cg.info_nce(a, b, 0.5, chunk_size=chunk).backward()
+    assert LargestTensor.largest <= n * chunk  # the logit blocks are n x chunk, never n x n
+    LargestTensor.largest = 0
+    with LargestTensor():
+        cg.info_nce(a, b, 0.5).backward()
+    assert LargestTensor.largest == n * n  # the check itself would see an n x n matrix
+
+
+def test_identical_embeddings_known_value():
+    # lightly's check: identical, mutually orthogonal unit embeddings with one-hot logits 1/t.
+    n, t = 16, 0.1
+    z = torch.eye(n, dtype=torch.float64)
+    expected = np.log(n - 1 + np.exp(1 / t)) - 1 / t
+    for loss in (cg.InfoNCELoss(t), cg.CLIPLoss(t), cg.InfoNCELoss(t, chunk_size=5)):
+        assert abs(float(loss(z, z)) - expected) < 1e-12
+
+
+def test_clip_learnable_temperature_is_clamped_like_open_clip():
+    rng = np.random.default_rng(8)
+    a, b = torch.tensor(rng.standard_normal((20, 4))), torch.tensor(rng.standard_normal((20, 4)))
+    loss = cg.CLIPLoss(0.07, learnable_temperature=True).double()
+    assert isinstance(loss.logit_scale, torch.nn.Parameter)
+    assert abs(float(loss.logit_scale.detach()) - np.log(1 / 0.07)) < 1e-7  # stored in float32
+    # Gradient of the loss with respect to log(1/tau): compare with the naive float64 reference.
+    value = loss(a, b)
+    value.backward()
+    scale = loss.logit_scale.detach().clone().requires_grad_(True)  # log(1/0.07) as stored (float32-rounded)
+    torch_reference(a, b, 1 / scale.exp(), "cosine", True).backward()
+    tau = float(1 / scale.detach().exp())
+    assert abs(float(value.detach()) - reference_info_nce(a.numpy(), b.numpy(), tau, "cosine", True)) < 1e-6
+    assert abs(float(loss.logit_scale.grad) - float(scale.grad)) < 1e-9  # float64: rounding only
+    # A scale pushed past log(100) is clamped back before use (temperature 0.01), and stays learnable.
+    with torch.no_grad():
+        loss.logit_scale.fill_(np.log(1e4))
+    value = loss(a, b)
+    assert abs(loss.temperature - 0.01) < 1e-12 and abs(float(loss.logit_scale.detach()) - np.log(100)) < 1e-12
+    assert abs(float(value.detach()) - reference_info_nce(a.numpy(), b.numpy(), 0.01, "cosine", True)) < 1e-6
+    value.backward()
+    assert loss.logit_scale.grad is not None and float(loss.logit_scale.grad) != 0.0
+
+
+def test_fixed_temperature_clip_equals_symmetric_infonce():
+    gen = torch.Generator().manual_seed(9)
+    a, b = torch.randn(12, 5, generator=gen), torch.randn(12, 5, generator=gen)
+    assert cg.CLIPLoss(0.2).logit_scale is None and list(cg.CLIPLoss(0.2).parameters()) == []
+    assert torch.equal(cg.CLIPLoss(0.2, similarity="dot")(a, b), cg.InfoNCELoss(0.2, "dot")(a, b))
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: cg.InfoNCELoss(-1.0), "temperature"),
+        (lambda: cg.InfoNCELoss(0.5, chunk_size=0), "chunk_size"),
+        (lambda: cg.InfoNCELoss(0.5, chunk_size=-3), "chunk_size"),
+        (lambda: cg.InfoNCELoss(0.5, chunk_size=2.5), "chunk_size"),
+        (lambda: cg.CLIPLoss(0.0), "temperature"),
+        (lambda: cg.CLIPLoss(0.001, learnable_temperature=True), "1 / max_logit_scale"),
+        (lambda: cg.CLIPLoss(0.1, similarity="l2"), "similarity"),
+        (lambda: cg.CLIPLoss(0.1, chunk_size=0), "chunk_size"),
+        (lambda: cg.info_nce(torch.zeros(3, 2), torch.ones(3, 2), temperature=0.0), "temperature"),
+        (lambda: cg.info_nce(torch.zeros(3, 2), torch.ones(3, 2), chunk_size=0), "chunk_size"),
+        (lambda: cg.CLIPLoss(0.1)(torch.zeros(3, 2), torch.ones(4, 2)), "equal shapes"),
+    ],
+)
+def test_module_bad_arguments(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()

@@ -6,6 +6,7 @@ mixture without labels, where PCA fails (Bansal, Kavis, Sanghavi, arXiv 2411.035
 
 from .contrastive import CollapseWarning, InfoNCE
 from .losses import InfoNCELoss, info_nce
+from .losses import CLIPLoss
 from .metrics import (
     cluster_scores,
     clustering_accuracy,
@@ -15,7 +16,15 @@ from .metrics import (
     subspace_angles,
     subspace_distance,
 )
-from .mixture import GMM, Augmentation, NoisyComponent, SameComponent
+from .mixture import (
+    GMM,
+    Augmentation,
+    ChannelAugmentation,
+    NoisyComponent,
+    Prediction,
+    SameComponent,
+    predicted_subspace,
+)
 from .multimodal import (
     CCA,
     CLIP,
@@ -26,6 +35,17 @@ from .multimodal import (
     retrieval_accuracy,
 )
 from .spectral import FisherOracle, SpectralContrastive, SpectralOnMeans
+from .zoo import SigLIP, SimCLR, SimSiam, SpectralContrastiveLearner, SupCon
+from .datasets import DataFile, DataFileError, load_data_file, load_digits_views, load_real_dataset, write_embedding
+from .model_io import LinearMap, ModelFileError, TwoViewMap, load_model, save_model
+from .pairs import (
+    pair_indices_from_groups,
+    pair_indices_from_labels,
+    pairs_from_groups,
+    pairs_from_indices,
+    pairs_from_labels,
+)
+from .real_data import fit_embedding, pair_whitening, plot_metric_vs_delta, run_real_data_study
 
 PairCCA = SpectralContrastive  # the name THEORY.md uses for the same closed form
 
@@ -36,9 +56,13 @@ __all__ = [
     "Augmentation",
     "SameComponent",
     "NoisyComponent",
+    "ChannelAugmentation",
+    "Prediction",
+    "predicted_subspace",
     "InfoNCE",
     "CollapseWarning",
     "InfoNCELoss",
+    "CLIPLoss",
     "info_nce",
     "SpectralContrastive",
     "PairCCA",
@@ -58,5 +82,30 @@ __all__ = [
     "PLSSVD",
     "retrieval_accuracy",
     "energy_outside",
+    "SpectralContrastiveLearner",
+    "SimCLR",
+    "SupCon",
+    "SimSiam",
+    "SigLIP",
+    "load_real_dataset",
+    "load_digits_views",
+    "load_data_file",
+    "write_embedding",
+    "DataFile",
+    "DataFileError",
+    "pairs_from_labels",
+    "pair_indices_from_labels",
+    "pairs_from_groups",
+    "pair_indices_from_groups",
+    "pairs_from_indices",
+    "fit_embedding",
+    "pair_whitening",
+    "run_real_data_study",
+    "plot_metric_vs_delta",
+    "LinearMap",
+    "TwoViewMap",
+    "save_model",
+    "load_model",
+    "ModelFileError",
     "__version__",
 ]

@@ -63,6 +63,30 @@ def check_labels(y: ArrayLike, n_samples: int, name: str = "y") -> np.ndarray:
     return arr
 
 
+def check_index_pairs(pairs: ArrayLike, n_samples: int, name: str = "pairs") -> np.ndarray:
+    """Validate positive-pair row indices: an integer (m, 2) array, m >= 1, every entry in ``0..n_samples-1``.
+
+    Row ``t`` says that row ``pairs[t, 0]`` and row ``pairs[t, 1]`` are a positive pair.
+    """
+    arr = np.asarray(pairs)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise TypeError(f"{name} must be an integer array of row indices; got dtype {arr.dtype}.")
+    if arr.ndim != 2 or arr.shape[1] != 2 or arr.shape[0] < 1:
+        raise ValueError(f"{name} must have shape (n_pairs, 2) with n_pairs >= 1 (anchor row, positive row); got shape {arr.shape}.")
+    if np.issubdtype(arr.dtype, np.floating):
+        # Integral floats (a CSV or MATLAB round trip) are accepted; 1.5 is not an index.
+        if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+            raise TypeError(f"{name} must hold whole-number row indices; found non-integer values.")
+    idx = arr.astype(np.int64)
+    bad = (idx < 0) | (idx >= n_samples)
+    if np.any(bad):
+        raise ValueError(
+            f"{name} must index rows 0..{n_samples - 1}; found {idx[bad][0]} "
+            f"({int(bad.any(axis=1).sum())} of {len(idx)} pairs out of range)."
+        )
+    return idx
+
+
 def check_n_components(n_components: Any, max_value: int, name: str = "n_components") -> int:
     """Check that ``n_components`` is an integer in ``1..max_value``."""
     if isinstance(n_components, bool) or not isinstance(n_components, numbers.Integral):
@@ -145,6 +169,7 @@ __all__ = [
     "check_matrix",
     "check_paired",
     "check_labels",
+    "check_index_pairs",
     "check_n_components",
     "check_positive",
     "check_positive_int",

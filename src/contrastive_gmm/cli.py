@@ -1,25 +1,51 @@
-"""The ``cgmm`` command line: composes the library, computes nothing of its own."""
+"""The ``cgmm`` command line: composes config -> engine -> report; computes nothing of its own."""
 
 from __future__ import annotations
 
-import platform
+import os
 import sys
 import time
+from contextlib import contextmanager
 from datetime import datetime
+from enum import Enum
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, List, Optional
 
 import typer
-from tqdm.auto import tqdm
 
+from .cli_data import register as register_data_commands
 from . import __version__
-from .experiments import HEADLINE_SETTINGS, format_table, plot_headline, run_setting, write_csv
+from .config import ConfigError, StudySpec, builtin_study_files, load_builtin, load_study
+from .engine import run_studies
+from .report import evaluate_claims, render_report, run_manifest, write_outputs
 
 app = typer.Typer(
     help="Contrastive learning as dimensionality reduction of Gaussian mixtures.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_enable=False,
 )
+
+
+class Backend(str, Enum):
+    """Where runs execute."""
+
+    loky = "loky"
+    dask = "dask"
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn the errors a user can fix into one line on stderr and exit code 2 (no traceback)."""
+    try:
+        yield
+    except BrokenPipeError:
+        # The reader went away (`cgmm list | head`): stop quietly, as the Python docs advise.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(1) from None
+    except (ConfigError, ValueError, FileNotFoundError, ConnectionError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 def _version_callback(value: bool) -> None:
@@ -35,55 +61,104 @@ def main(
     """Contrastive learning as dimensionality reduction of Gaussian mixtures."""
 
 
+def _default_out() -> Path:
+    stamp = f"cgmm-results-{datetime.now():%Y%m%d-%H%M%S}"
+    out, i = Path(stamp), 1
+    while out.exists():
+        out, i = Path(f"{stamp}-{i}"), i + 1
+    return out
+
+
+def _execute(
+    specs: List[StudySpec], out: Optional[Path], quick: bool, backend: Backend, scheduler: Optional[str], jobs: Optional[int], command: str
+) -> None:
+    """Run the studies into ``out`` and write the report; shared by ``reproduce`` and ``run``."""
+    if scheduler and backend is Backend.loky:
+        backend = Backend.dask  # an address only makes sense for Dask
+    out = out or _default_out()
+    typer.echo(f"Writing to {out}/ (finished runs are saved as they end; rerun with --out {out} to resume).", err=True)
+    start = time.perf_counter()
+    try:
+        rows, execution = run_studies(specs, out, backend=backend.value, n_jobs=jobs, scheduler=scheduler)
+    except KeyboardInterrupt:
+        typer.echo(f"\ninterrupted: the finished runs are in {out}/runs; `{command} --out {out}` resumes.", err=True)
+        raise typer.Exit(130) from None
+    manifest = run_manifest(command, quick, backend.value, execution, time.perf_counter() - start)
+    report = write_outputs(out, specs, rows, manifest)
+    for spec in specs:
+        for claim in evaluate_claims(spec, [r for r in rows if r["study"] == spec.name]):
+            typer.echo(f"[{'supported' if claim.holds else 'CONTRADICTED'}] {spec.name}: {claim.sentence}")
+    typer.echo(
+        f"\n{execution.computed} runs computed, {execution.reused} reused, in {manifest['wall_seconds']:.0f} s. "
+        f"Wrote {report}, {out / 'results.csv'} and {len(specs)} figure(s)."
+    )
+
+
+_QUICK = typer.Option(False, "--quick", help="Fewer seeds, values and pairs: every claim in a few minutes on 2 cores.")
+_OUT = typer.Option(None, "--out", help="Output folder; an existing one is resumed (default: a new cgmm-results-<time>/ here).")
+_BACKEND = typer.Option(Backend.loky, "--backend", help="loky: local processes (joblib); dask: a local Dask cluster.")
+_SCHEDULER = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Address of a running Dask scheduler (implies --backend dask).")
+_JOBS = typer.Option(None, "--jobs", "-j", min=1, help="Local worker processes (default: all usable CPUs).")
+
+
+@app.command("list")
+def list_studies() -> None:
+    """List the studies shipped with the package (validating each, full and quick)."""
+    with _user_errors():
+        files = builtin_study_files()
+        typer.echo(f"{'study':<13}{'kind':<8}{'runs':>6}{'quick':>7}  title")
+        for name, path in files.items():
+            full, quick = load_study(path), load_study(path, quick=True)
+            n_full = len(full.expand()) * full.seeds
+            n_quick = len(quick.expand()) * quick.seeds
+            typer.echo(f"{name:<13}{full.kind:<8}{n_full:>6}{n_quick:>7}  {full.title}")
+
+
 @app.command()
 def reproduce(
-    quick: bool = typer.Option(False, "--quick", help="One seed instead of three (about a minute on 2 cores)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: a new cgmm-results-<time> folder here)."),
-    n_pairs: int = typer.Option(20000, "--n-pairs", min=100, help="Positive pairs per fit."),
+    quick: bool = _QUICK,
+    out: Optional[Path] = _OUT,
+    backend: Backend = _BACKEND,
+    scheduler: Optional[str] = _SCHEDULER,
+    only: Optional[List[str]] = typer.Option(None, "--only", metavar="STUDY", help="Run only this study (repeat, or comma-separate)."),
+    jobs: Optional[int] = _JOBS,
 ) -> None:
-    """Run the headline experiment: InfoNCE vs pair CCA vs LDA vs PCA on non-isotropic mixtures.
+    """Run every study (or --only some) and write results.csv, a figure per study and report.md."""
+    with _user_errors():
+        names = [n.strip() for item in only or [] for n in item.split(",") if n.strip()]
+        specs = load_builtin(names or None, quick=quick)
+        command = "cgmm reproduce" + (" --quick" if quick else "") + "".join(f" --only {n}" for n in names)
+        _execute(specs, out, quick, backend, scheduler, jobs, command)
 
-    Writes results.csv, headline.png and report.md to the output folder and prints the tables.
-    """
-    seeds = (0,) if quick else (0, 1, 2)
-    out = out or Path(f"cgmm-results-{datetime.now():%Y%m%d-%H%M%S}")
-    out.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    rows: list[dict] = []
-    tasks = [(s, seed) for s in HEADLINE_SETTINGS for seed in seeds]
-    for setting, seed in tqdm(tasks, desc="runs", unit="run"):
-        rows.extend(run_setting(setting, n_pairs=n_pairs, seed=seed))
-    elapsed = time.perf_counter() - start
-    write_csv(rows, out / "results.csv")
-    plot_headline(rows, out / "headline.png")
-    angle_table = format_table(rows, "max_angle")
-    nmi_table = format_table(rows, "nmi", "{:.3f}")
-    report = f"""# contrastive-gmm: the headline experiment
 
-**Claim.** Linear InfoNCE on same-component pairs recovers the Fisher (LDA) subspace of a
-non-isotropic Gaussian mixture without labels, as LDA does with labels, where PCA fails.
+@app.command("run")
+def run_config(
+    config: Path = typer.Argument(..., help="A study spec (TOML), e.g. a copy of one from `cgmm list`'s folder."),
+    quick: bool = _QUICK,
+    out: Optional[Path] = _OUT,
+    backend: Backend = _BACKEND,
+    scheduler: Optional[str] = _SCHEDULER,
+    jobs: Optional[int] = _JOBS,
+) -> None:
+    """Run your own study spec and write its results, figure and report."""
+    with _user_errors():
+        spec = load_study(config, quick=quick)
+        _execute([spec], out, quick, backend, scheduler, jobs, f"cgmm run {config}" + (" --quick" if quick else ""))
 
-![angles](headline.png)
 
-Largest principal angle (degrees) to the true Fisher subspace, n = {n_pairs} pairs
-(LDA and PCA fitted on the {n_pairs} anchors; seeds {list(seeds)}):
+@app.command()
+def report(directory: Path = typer.Argument(..., help="A folder written by `cgmm reproduce` or `cgmm run`.")) -> None:
+    """Re-draw the figures and rewrite report.md from a folder's saved results."""
+    with _user_errors():
+        path = render_report(directory)
+        typer.echo(f"Wrote {path}")
 
-{angle_table}
 
-Held-out k-means NMI on the learned embedding (5000 fresh points):
-
-{nmi_table}
-
-Software: contrastive-gmm {__version__}, Python {platform.python_version()}; run time {elapsed:.0f} s.
-"""
-    (out / "report.md").write_text(report)
-    typer.echo("\nLargest principal angle to the Fisher subspace (degrees):\n" + angle_table)
-    typer.echo("\nHeld-out k-means NMI:\n" + nmi_table)
-    typer.echo(f"\nWrote {out / 'report.md'}, {out / 'results.csv'} and {out / 'headline.png'} in {elapsed:.0f} s.")
+register_data_commands(app)  # cgmm fit / cgmm transform
 
 
 def run() -> None:  # pragma: no cover - console entry point wrapper
-    """Entry point that turns library ValueErrors into one line and exit code 2."""
+    """Entry point: library errors a user can fix become one line and exit code 2."""
     try:
         app()
     except (ValueError, TypeError) as exc:

@@ -9,9 +9,11 @@ work without tuning and the fit independent of the input's scale.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import threading
 import warnings
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -27,12 +29,20 @@ from ._validation import (
     check_positive_int,
 )
 from .losses import SIMILARITIES, info_nce
-from .spectral import pair_moments, ridge
+from .spectral import _CHUNK, pair_moments, ridge
 
 
 _MAX_HALVINGS = 4
 _MIN_STEPS_PER_CHECK = 64
 _MAX_BAD_STEPS = 20
+# With iterate averaging the noise of the steps no longer sets the accuracy, so InfoNCE stops at
+# its first plateau instead of cooling the learning rate down four times (benchmarks/speed.py).
+_INFONCE_HALVINGS = 1
+# Up to this batch size a step's matrices are small (<= 2048^2 logits): on CPU extra intra-op
+# threads only add synchronisation, and on a loaded machine they made fits 20-40x slower.
+_SINGLE_THREAD_MAX_BATCH = 2048
+INITS = ("random", "pair_cca")
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 class CollapseWarning(UserWarning):
@@ -43,6 +53,71 @@ def whitener(cov: np.ndarray, reg: float) -> np.ndarray:
     """Return the symmetric ``S^{-1/2}`` of the ridged covariance ``S``."""
     vals, vecs = np.linalg.eigh(ridge(cov, reg))
     return (vecs / np.sqrt(vals)) @ vecs.T
+
+
+def whiten_to_tensor(
+    X: np.ndarray, mean: np.ndarray, inv_sqrt: np.ndarray, dtype: torch.dtype, device: torch.device, chunk: int = _CHUNK
+) -> torch.Tensor:
+    """``(X - mean) @ inv_sqrt`` as a ``dtype`` tensor on ``device``, built ``chunk`` rows at a time.
+
+    The float64 arithmetic happens on one chunk at a time, so the only copy of the data that
+    exists in full is the result (for float32 on CPU: the size of the input again, not 4x).
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> X = np.arange(6.0).reshape(3, 2)
+    >>> whiten_to_tensor(X, X.mean(0), np.eye(2), torch.float32, torch.device("cpu"), chunk=2)
+    tensor([[-2., -2.],
+            [ 0.,  0.],
+            [ 2.,  2.]])
+    """
+    out = torch.empty(X.shape, dtype=dtype, device=device)
+    for start in range(0, X.shape[0], chunk):
+        block = X[start : start + chunk].astype(np.float64)
+        block -= mean  # in place: one float64 chunk fewer at the peak
+        out[start : start + chunk] = torch.from_numpy(block @ inv_sqrt).to(device=device, dtype=dtype)
+    return out
+
+
+_threads_lock = threading.Lock()
+_threads_users = 0
+_threads_saved = 0
+
+
+@contextlib.contextmanager
+def intra_op_threads(num_threads: int | None) -> Iterator[None]:
+    """Run the block with torch's intra-op thread count set to ``num_threads`` (None: unchanged).
+
+    The setting is process-wide, so concurrent blocks (fits in several Python threads) share
+    one save and one restore: the first to enter saves, the last to leave restores.
+
+    Examples
+    --------
+    >>> import torch
+    >>> before = torch.get_num_threads()
+    >>> with intra_op_threads(1):
+    ...     torch.get_num_threads()
+    1
+    >>> torch.get_num_threads() == before
+    True
+    """
+    global _threads_users, _threads_saved
+    if num_threads is None:
+        yield
+        return
+    with _threads_lock:
+        if _threads_users == 0:
+            _threads_saved = torch.get_num_threads()
+        _threads_users += 1
+        torch.set_num_threads(num_threads)
+    try:
+        yield
+    finally:
+        with _threads_lock:
+            _threads_users -= 1
+            if _threads_users == 0:
+                torch.set_num_threads(_threads_saved)
 
 
 def _torch_generator(random_state: int | None | np.random.Generator) -> torch.Generator:
@@ -75,6 +150,7 @@ def train_linear_maps(
     *,
     parametrize: Callable[[torch.Tensor], torch.Tensor] | None = None,
     extra_params: tuple[torch.Tensor, ...] = (),
+    batch_data: torch.Tensor | None = None,
     batch_size: int,
     max_epochs: int,
     lr: float,
@@ -83,21 +159,73 @@ def train_linear_maps(
     generator: torch.Generator,
     verbose: bool = False,
     desc: str = "fit",
-) -> tuple[torch.Tensor, dict]:
+    max_halvings: int = _MAX_HALVINGS,
+    average: bool = False,
+    num_threads: int | None = None,
+) -> tuple[list[torch.Tensor], dict]:
     """Minimise ``loss_fn(A[b] @ V_a.T, B[b] @ V_b.T)`` over shuffled mini-batches ``b`` with Adam.
 
     One init means one map shared by both views (``V_a = V_b``, as in InfoNCE); two inits
     mean a map per view (as in CLIP). Each ``V = parametrize(U)`` for its free parameter ``U``
-    (identity when None); ``extra_params`` (a learnable temperature, say) are optimised too. Progress is
+    (identity when None); ``extra_params`` (a learnable temperature, say) are optimised too.
+    With ``batch_data`` (labels, say) the loss is called as ``loss_fn(a, b, batch_data[b])``. Progress is
     judged over periods of at least ``_MIN_STEPS_PER_CHECK`` steps (whole epochs): the learning
     rate is halved whenever the period's mean loss has not improved by a relative ``tol`` for
-    ``patience`` periods, and training stops after the fourth halving (the optimiser has settled
-    in the plateau) or after ``max_epochs`` passes. A non-finite loss skips the step and halves
-    the learning rate; ``_MAX_BAD_STEPS`` of them raise FloatingPointError. Returns the maps
-    (one per init) and a history dict (mean loss per period, epochs run, stop reason).
+    ``patience`` periods, and training stops at the ``max_halvings``-th halving (default 4: the
+    optimiser has settled in the plateau) or after ``max_epochs`` passes. With ``average=True``
+    the maps returned are ``parametrize`` of the mean of the free parameters over the plateau:
+    the periods since the mean loss last improved (the last period if it just improved). This
+    Polyak averaging removes the steps' noise, so training can stop at the first plateau instead
+    of cooling the learning rate down; ``extra_params`` keep their last values. ``num_threads``
+    sets torch's intra-op threads for the loop (see :func:`intra_op_threads`; None: unchanged).
+    A non-finite loss skips the step and halves the learning rate; ``_MAX_BAD_STEPS`` of them raise FloatingPointError. Returns the maps
+    (one per init) and a history dict (mean loss per period, epochs run, stop reason, number of
+    averaged steps).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from contrastive_gmm.losses import info_nce
+    >>> gen = torch.Generator().manual_seed(0)
+    >>> A = torch.randn(1024, 6, generator=gen)
+    >>> B = A + 0.1 * torch.randn(1024, 6, generator=gen)  # positives: noisy copies
+    >>> (V,), history = train_linear_maps(
+    ...     (A, B), [torch.randn(2, 6, generator=gen)], lambda a, b: info_nce(a, b, 0.5),
+    ...     parametrize=orthonormal_rows, batch_size=128, max_epochs=50, lr=0.05, tol=1e-4,
+    ...     patience=2, generator=gen, max_halvings=1, average=True, num_threads=1)
+    >>> V.shape, history["stop"], history["averaged_steps"] > 0
+    (torch.Size([2, 6]), 'plateau', True)
     """
+    with intra_op_threads(num_threads):
+        return _train_linear_maps(
+            views, inits, loss_fn, parametrize=parametrize, extra_params=extra_params, batch_data=batch_data,
+            batch_size=batch_size, max_epochs=max_epochs, lr=lr, tol=tol, patience=patience, generator=generator,
+            verbose=verbose, desc=desc, max_halvings=max_halvings, average=average,
+        )
+
+
+def _train_linear_maps(
+    views: tuple[torch.Tensor, torch.Tensor],
+    inits: list[torch.Tensor],
+    loss_fn: Callable[..., torch.Tensor],
+    *,
+    parametrize: Callable[[torch.Tensor], torch.Tensor] | None,
+    extra_params: tuple[torch.Tensor, ...],
+    batch_data: torch.Tensor | None,
+    batch_size: int,
+    max_epochs: int,
+    lr: float,
+    tol: float,
+    patience: int,
+    generator: torch.Generator,
+    verbose: bool,
+    desc: str,
+    max_halvings: int,
+    average: bool,
+) -> tuple[list[torch.Tensor], dict]:
     A, B = views
     n = A.shape[0]
+    device = A.device
     param = parametrize or (lambda U: U)
     Us = [init.clone().requires_grad_(True) for init in inits]
     opt = torch.optim.Adam([*Us, *extra_params], lr=lr)
@@ -108,14 +236,27 @@ def train_linear_maps(
     best, stale, halvings, bad_steps = math.inf, 0, 0, 0
     history: dict = {"loss": [], "stop": "max_epochs"}
     total, steps, epochs = 0.0, 0, 0
+    # Running sums of the free parameters: over the current period, and over the plateau (the
+    # periods since the mean loss last improved), which is what average=True returns.
+    sums = [torch.zeros_like(U) for U in Us] if average else []
+    plateau = [torch.zeros_like(U) for U in Us] if average else []
+    plateau_steps = period_steps = 0
     bar = tqdm(total=max_epochs, desc=desc, disable=not verbose, leave=False, unit="epoch")
     while epochs < max_epochs:
-        perm = torch.randperm(n, generator=generator)
+        # Indices go to the data's device once per epoch, not once per step.
+        perm = torch.randperm(n, generator=generator).to(device)
+        if average and steps == 0:  # a new period begins
+            for acc in sums:
+                acc.zero_()
         for i in range(n_batches):
             idx = perm[i * batch_size : (i + 1) * batch_size]
-            Va, Vb = param(Us[0]), param(Us[-1])
-            loss = loss_fn(A[idx] @ Va.T, B[idx] @ Vb.T)
-            if not torch.isfinite(loss):
+            Va = param(Us[0])
+            Vb = param(Us[-1]) if len(Us) > 1 else Va
+            # index_select: ~10x faster than A[idx] for a few hundred rows on CPU.
+            a, b = A.index_select(0, idx) @ Va.T, B.index_select(0, idx) @ Vb.T
+            loss = loss_fn(a, b) if batch_data is None else loss_fn(a, b, batch_data.index_select(0, idx))
+            value = float(loss.detach())  # the one host sync of the step
+            if not math.isfinite(value):
                 # Skip the step and cool down: a NaN must never reach the parameters.
                 bad_steps += 1
                 if bad_steps >= _MAX_BAD_STEPS:
@@ -129,31 +270,52 @@ def train_linear_maps(
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            total += float(loss.detach())
+            if average:
+                with torch.no_grad():
+                    for acc, U in zip(sums, Us):
+                        acc.add_(U)
+            total += value
             steps += 1
         epochs += 1
         bar.update(1)
         if epochs % epochs_per_check and epochs < max_epochs:
             continue
         period_loss = total / max(steps, 1)
-        total, steps = 0.0, 0
+        total = 0.0
         history["loss"].append(period_loss)
         bar.set_postfix(loss=f"{period_loss:.4f}", lr=f"{opt.param_groups[0]['lr']:.2g}")
-        if period_loss < best - tol * abs(best):
+        # The first period always counts as progress (best - tol * |best| is nan while best is inf).
+        if best == math.inf or period_loss < best - tol * abs(best):
             best, stale = period_loss, 0
+            if average:  # still descending: the plateau, if any, starts after this period
+                for acc in plateau:
+                    acc.zero_()
+                plateau_steps = 0
         else:
             stale += 1
+            if average:
+                for acc, cur in zip(plateau, sums):
+                    acc.add_(cur)
+                plateau_steps += steps
+        period_steps, steps = steps, 0
         if stale >= patience:
             halvings, stale = halvings + 1, 0
             for group in opt.param_groups:
                 group["lr"] *= 0.5
-        if halvings >= _MAX_HALVINGS:
+        if halvings >= max_halvings:
             history["stop"] = "plateau"
             break
     bar.close()
     history["epochs"] = epochs
     with torch.no_grad():
-        maps = [param(U).detach() for U in Us]
+        if average and plateau_steps:
+            maps = [param(acc / plateau_steps).detach() for acc in plateau]
+        elif average and period_steps:  # stopped while still improving: average the last period
+            maps = [param(acc / period_steps).detach() for acc in sums]
+            plateau_steps = period_steps
+        else:
+            maps = [param(U).detach() for U in Us]
+    history["averaged_steps"] = plateau_steps if average else 0
     if not all(torch.all(torch.isfinite(V)) for V in maps):
         raise FloatingPointError("training diverged (non-finite parameters); lower lr or raise temperature.")
     return maps, history
@@ -188,8 +350,14 @@ class InfoNCE(_TrainedLinear):
     Each row of ``X`` is paired with the same row of ``X_pos``; the other rows in a batch are
     negatives. Data are centred with the pooled mean of both views; training runs in whitened
     coordinates (a preconditioning that leaves the optimum over linear maps unchanged, see the
-    module docstring), from a random initialisation, with Adam, halving the learning rate on
-    plateaus and stopping early.
+    module docstring), from a random initialisation, with Adam, and stops at the first plateau
+    of the loss, returning the average of the iterates over that plateau (Polyak averaging).
+
+    Why stop so early: once the loss stops improving, the iterates only jitter around the
+    optimum with the noise of the mini-batches, and their average removes that noise. Cooling
+    the learning rate down instead (``average=False``: halve it at each plateau, stop at the
+    fourth) needs 2-3x more epochs to reach the same or a worse angle
+    (``benchmarks/speed.py``).
 
     Why the defaults: unconstrained cosine InfoNCE collapses weak Fisher directions (a singular
     value of the map falls to ~0) at every temperature we tried once the components' separations
@@ -222,14 +390,29 @@ class InfoNCE(_TrainedLinear):
     lr : float
         Adam's initial learning rate (in whitened coordinates, so it does not depend on scale).
     tol, patience : float, int
-        Plateau detection: the learning rate halves after ``patience`` epochs without a relative
-        improvement of ``tol``; the third halving stops training.
+        Plateau detection: a plateau is ``patience`` progress checks (each one or more epochs, at
+        least 64 steps) without a relative improvement of ``tol`` in the mean loss.
     reg : float
         Ridge on the pooled covariance, relative to its mean eigenvalue.
+    init : {"random", "pair_cca"}
+        Starting map. ``"random"`` (default) is what shows that InfoNCE *finds* the Fisher
+        subspace by itself; ``"pair_cca"`` starts from the closed form (the small-logit limit of
+        InfoNCE, already within ~1-2 degrees of InfoNCE's optimum). Both reach the same optimum;
+        the warm start does not shorten the fit much, because the stop still waits for a
+        plateau of whole epochs (``benchmarks/speed.py``).
+    average : bool
+        Return the average of the iterates over the final plateau and stop at the first plateau
+        (default). ``False``: return the last iterate, halving the learning rate at each plateau
+        and stopping at the fourth (slower; the schedule before averaging existed).
+    dtype : {"float32", "float64"}
+        Precision of the data and the map during training (the loss is never computed below
+        float32). float64 is about 2x slower on CPU and changes the angle by well under a degree.
     random_state : int, numpy Generator or None
         Seed of the initialisation and of the batch order.
     device : str
-        Torch device, e.g. ``"cpu"`` or ``"cuda"``.
+        Torch device, e.g. ``"cpu"`` or ``"cuda"``. On CPU, with ``batch_size <= 2048``, the
+        training loop runs on one torch thread (restored afterwards): its matrices are small,
+        and extra threads only add synchronisation (20-40x slower fits on a loaded machine).
     verbose : bool
         Show a progress bar.
 
@@ -249,6 +432,8 @@ class InfoNCE(_TrainedLinear):
         Number of singular values above ``1e-2`` x the largest.
     n_iter_ : int
         Epochs run.
+    n_averaged_steps_ : int
+        Steps whose iterates were averaged into the returned map (0 when ``average=False``).
     loss_curve_ : list of float
         Mean training loss per progress check (one or more epochs, at least 64 steps).
 
@@ -277,6 +462,9 @@ class InfoNCE(_TrainedLinear):
         tol: float = 1e-4,
         patience: int = 2,
         reg: float = 1e-6,
+        init: str = "random",
+        average: bool = True,
+        dtype: str = "float32",
         random_state: int | None = None,
         device: str = "cpu",
         verbose: bool = False,
@@ -292,6 +480,9 @@ class InfoNCE(_TrainedLinear):
         self.tol = tol
         self.patience = patience
         self.reg = reg
+        self.init = init
+        self.average = average
+        self.dtype = dtype
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
@@ -305,6 +496,8 @@ class InfoNCE(_TrainedLinear):
         check_positive(self.tol, "tol")
         check_positive_int(self.patience, "patience")
         check_positive(self.reg, "reg")
+        check_choice(self.init, "init", INITS)
+        check_choice(self.dtype, "dtype", tuple(_DTYPES))
         return check_n_components(self.n_components, d)
 
     def fit(self, X: ArrayLike, X_pos: ArrayLike) -> "InfoNCE":
@@ -317,13 +510,17 @@ class InfoNCE(_TrainedLinear):
         gen = _torch_generator(self.random_state)
         mean, cov, cross = pair_moments(X, X_pos)
         inv_sqrt = whitener(cov, self.reg)
-        device = torch.device(self.device)
-        to = lambda a: torch.as_tensor(((a - mean) @ inv_sqrt).astype(np.float32), device=device)  # noqa: E731
+        cross_white = inv_sqrt @ cross @ inv_sqrt
+        device, dtype = torch.device(self.device), _DTYPES[self.dtype]
+        to = lambda a: whiten_to_tensor(a, mean, inv_sqrt, dtype, device)  # noqa: E731
         init = torch.randn(k, d, generator=gen) / math.sqrt(d)
+        if self.init == "pair_cca":
+            # Pair CCA in whitened coordinates: the top eigenvectors of the whitened cross-covariance.
+            init = torch.as_tensor(np.linalg.eigh(cross_white)[1][:, ::-1][:, :k].T.copy())
         temperature, similarity, symmetric = float(self.temperature), self.similarity, bool(self.symmetric)
         (V,), history = train_linear_maps(
             (to(X), to(X_pos)),
-            [init.to(device)],
+            [init.to(device=device, dtype=dtype)],
             lambda a, b: info_nce(a, b, temperature, similarity, symmetric),
             batch_size=self.batch_size,
             max_epochs=self.max_epochs,
@@ -334,15 +531,27 @@ class InfoNCE(_TrainedLinear):
             generator=gen,
             verbose=self.verbose,
             desc="InfoNCE",
+            max_halvings=_INFONCE_HALVINGS if self.average else _MAX_HALVINGS,
+            average=bool(self.average),
+            num_threads=1 if device.type == "cpu" and self.batch_size <= _SINGLE_THREAD_MAX_BATCH else None,
         )
         V = V.cpu().double().numpy()
         self.mean_ = mean
         self.components_ = V @ inv_sqrt
         self.n_features_in_ = d
         self.n_iter_ = history["epochs"]
+        self.n_averaged_steps_ = history["averaged_steps"]
         self.loss_curve_ = history["loss"]
-        self._set_diagnostics(V, inv_sqrt @ cross @ inv_sqrt)
+        self._set_diagnostics(V, cross_white)
         return self
 
 
-__all__ = ["InfoNCE", "CollapseWarning", "train_linear_maps", "orthonormal_rows", "whitener"]
+__all__ = [
+    "InfoNCE",
+    "CollapseWarning",
+    "train_linear_maps",
+    "orthonormal_rows",
+    "whitener",
+    "whiten_to_tensor",
+    "intra_op_threads",
+]

@@ -1,30 +1,457 @@
-"""The headline experiment: InfoNCE vs pair CCA vs LDA vs PCA on non-isotropic mixtures.
+"""The ``fisher`` study kind: which learners find the Fisher subspace of a known mixture, as one axis moves.
 
-Composes the other modules (mixture -> learners -> metrics) into rows of results; the CLI
-and ``benchmarks/fisher_recovery.py`` only call :func:`run_headline` and format its rows.
+Composes the other modules (mixture -> learners -> metrics) into metric rows. A ``fisher``
+spec (see ``contrastive_gmm/studies/*.toml``) has a ``base`` setting, a list of ``methods``,
+and either ``sweeps`` (numeric axes, one figure panel each) or named ``settings`` (one bar
+chart). Every setting draws a mixture with :meth:`GMM.random`, n positive pairs and a held-out
+sample, fits every method on the same data (trained learners from a random start) and scores:
+
+- ``max_angle``: the largest principal angle (degrees) between the learned span L (k-dim) and
+  the true Fisher subspace F (K-1 dim). When k != K-1 the angles are those of the smaller
+  space to its projection onto the larger: for k < K-1 it says whether L lies *inside* F, for
+  k > K-1 whether F lies inside L (containment); for k = K-1 it is the usual distance.
+- ``top_k_angle`` (only when k < K-1): the angle to the k most discriminative Fisher directions.
+- ``nmi``, ``ari``, ``accuracy``: k-means (K clusters) on the held-out embedding.
+- for InfoNCE: ``effective_rank`` (singular values of the map on whitened data above 1% of the
+  largest), ``collapsed`` (k minus that), ``min_singular_ratio`` (smallest over largest) and ``epochs``.
+
+LDA sees the labels of the n anchors and is capped at K-1 directions; PCA sees the n anchors;
+the unlabelled pair learners see the n pairs.
+
+The module also keeps the original headline API (:data:`HEADLINE_SETTINGS`,
+:func:`run_setting`, :func:`run_headline`, :func:`summarise`) that
+``benchmarks/fisher_recovery.py`` uses.
 """
 
 from __future__ import annotations
 
 import csv
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Annotated, Any, Callable, ClassVar, Iterable, Literal, Optional, Union
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sklearn.decomposition import PCA
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
-from .contrastive import InfoNCE
+from .config import StudySpec, describe_error
+from .contrastive import CollapseWarning, InfoNCE
+from .engine import StudySetting, register_kind
+from .report import plot_panels
 from .metrics import cluster_scores, learned_subspace, subspace_angles
 from .mixture import GMM, Augmentation, NoisyComponent, SameComponent
 from .spectral import SpectralContrastive, SpectralOnMeans
 
+# ---------------------------------------------------------------------------- settings
+
+
+class Point(BaseModel):
+    """One fully specified setting: the mixture (:meth:`GMM.random`'s arguments), δ, n, k and τ.
+
+    ``n_noise_directions`` and ``k`` default to K - 1; ``temperature`` (when set) is used by
+    every InfoNCE method that does not fix its own.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    n_components: int = Field(6, ge=2)
+    dim: int = Field(40, ge=1)
+    separation: float = Field(3.0, gt=0)
+    anisotropy: float = Field(10.0, ge=1)
+    n_noise_directions: Optional[int] = Field(None, ge=0)
+    noise_variance: float = Field(25.0, gt=0)
+    rotate: bool = True
+    delta: float = Field(0.0, ge=0, le=1)
+    n_pairs: int = Field(20000, ge=10)
+    n_test: int = Field(5000, ge=10)
+    k: Optional[int] = Field(None, ge=1)
+    temperature: Optional[float] = Field(None, gt=0)
+
+    def resolved(self) -> "Point":
+        """A copy with the K - 1 defaults filled in, after checking the fields fit together."""
+        K = self.n_components
+        noise = K - 1 if self.n_noise_directions is None else self.n_noise_directions
+        k = K - 1 if self.k is None else self.k
+        if self.dim < K - 1 + noise:
+            raise ValueError(
+                f"dim={self.dim} is too small for n_components={K} with {noise} noise directions "
+                f"(needs dim >= {K - 1 + noise})"
+            )
+        if k > self.dim:
+            raise ValueError(f"k={k} exceeds dim={self.dim}")
+        if self.n_test < 2 * K:
+            raise ValueError(f"n_test={self.n_test} is too small for k-means with {K} clusters (needs >= {2 * K})")
+        return self.model_copy(update={"n_noise_directions": noise, "k": k})
+
+    def mixture(self, rng: np.random.Generator) -> GMM:
+        """The setting's random mixture."""
+        return GMM.random(
+            self.n_components,
+            self.dim,
+            separation=self.separation,
+            anisotropy=self.anisotropy,
+            n_noise_directions=self.n_noise_directions,
+            noise_variance=self.noise_variance,
+            rotate=self.rotate,
+            random_state=rng,
+        )
+
+    def augmentation(self) -> Augmentation:
+        """Same-component pairs, or noisy ones when ``delta > 0``."""
+        return NoisyComponent(self.delta) if self.delta > 0 else SameComponent()
+
+
+#: Axes a sweep may move, with the words used on the figures.
+AXES: dict[str, str] = {
+    "anisotropy": "condition number of the within covariance",
+    "noise_variance": "variance of the class-free directions",
+    "n_noise_directions": "number of class-free directions",
+    "separation": "separation of the means",
+    "n_components": "number of components K (k = K - 1)",
+    "dim": "dimension d",
+    "delta": "augmentation noise δ",
+    "n_pairs": "positive pairs n",
+    "n_test": "held-out points",
+    "k": "target dimension k",
+    "temperature": "InfoNCE temperature τ",
+}
+
+#: Metrics a ``fisher`` run reports, with the words used on the figures.
+METRICS: dict[str, str] = {
+    "max_angle": "largest angle to Fisher (°)",
+    "top_k_angle": "angle to top-k Fisher (°)",
+    "nmi": "held-out k-means NMI",
+    "ari": "held-out k-means ARI",
+    "accuracy": "held-out k-means accuracy",
+    "effective_rank": "effective rank of the map",
+    "collapsed": "collapsed directions",
+    "min_singular_ratio": "smallest / largest singular value",
+    "epochs": "training epochs",
+}
+
+
+def _format_value(v: float) -> str:
+    return f"{v:g}"
+
+
+def _fields(params: dict[str, Any], where: str) -> dict[str, Any]:
+    """The fields set in ``params``, each checked on its own; errors name ``where``."""
+    try:
+        return Point.model_validate(params).model_dump(exclude_unset=True)
+    except ValidationError as exc:
+        raise ValueError(describe_error(exc, where)) from None
+
+
+def _point(params: dict[str, Any], where: str) -> Point:
+    """Validate and resolve ``params``; errors become one line that starts with ``where``."""
+    try:
+        point = Point.model_validate(params)
+    except ValidationError as exc:
+        raise ValueError(describe_error(exc, where)) from None
+    try:
+        return point.resolved()
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+
+
+class Sweep(BaseModel):
+    """One panel: ``axis`` takes each of ``values``, the rest is ``base`` updated with ``fixed``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    axis: Literal[tuple(AXES)]  # type: ignore[valid-type]
+    values: list[float] = Field(min_length=1)
+    fixed: dict[str, Any] = {}
+    name: Optional[str] = Field(None, min_length=1, description="Panel name (default: the axis).")
+    label: Optional[str] = Field(None, description="Panel title (default: the axis in words).")
+    log: Optional[bool] = Field(None, description="Log-scale x axis (default: when values span a factor >= 20).")
+
+    @property
+    def panel(self) -> str:
+        """The panel's name."""
+        return self.name or self.axis
+
+    @property
+    def title(self) -> str:
+        """The panel's title."""
+        return self.label or AXES[self.axis]
+
+
+# ---------------------------------------------------------------------------- methods
+
+
+class _Method(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    default_name: ClassVar[str] = ""
+    name: Optional[str] = Field(None, min_length=1)
+
+    @property
+    def display(self) -> str:
+        """The method's name in tables and figures."""
+        return self.name or self.default_name
+
+    def build(self, k: int, n_components: int, seed: int, temperature: float | None) -> Any:
+        """A fresh, unfitted estimator."""
+        raise NotImplementedError
+
+    def fit(self, model: Any, X: np.ndarray, X_pos: np.ndarray, z: np.ndarray) -> Any:
+        """Fit on the pairs (unlabelled learners) or the anchors (overridden for LDA and PCA)."""
+        return model.fit(X, X_pos)
+
+
+class InfoNCEMethod(_Method):
+    """Linear InfoNCE (cg.InfoNCE); unset parameters keep the library's defaults."""
+
+    default_name: ClassVar[str] = "InfoNCE"
+    learner: Literal["infonce"]
+    temperature: Optional[float] = Field(None, gt=0)
+    similarity: Optional[Literal["cosine", "dot"]] = None
+    symmetric: Optional[bool] = None
+    whiten_output: Optional[bool] = None
+    batch_size: Optional[int] = Field(None, ge=2)
+    max_epochs: Optional[int] = Field(None, ge=1)
+    lr: Optional[float] = Field(None, gt=0)
+    init: Literal["random", "pair_cca"] = Field(
+        "random", description="Start of training; a closed-form start must be its own, named method."
+    )
+
+    def build(self, k: int, n_components: int, seed: int, temperature: float | None) -> InfoNCE:
+        params = self.model_dump(exclude={"learner", "name", "init"}, exclude_none=True)
+        if "temperature" not in params and temperature is not None:
+            params["temperature"] = temperature  # the setting's τ applies unless the method fixes its own
+        # A random start, seeded by random_state: the claim is that the loss, not the initialiser, finds the subspace.
+        if "init" in InfoNCE().get_params():
+            params["init"] = self.init
+        elif self.init != "random":
+            raise ValueError("this version of InfoNCE has no `init` parameter; it always starts at random")
+        return InfoNCE(k, random_state=seed, **params)
+
+
+class PairCCAMethod(_Method):
+    """Pair CCA (cg.SpectralContrastive), the closed form of linear contrastive learning."""
+
+    default_name: ClassVar[str] = "pair CCA"
+    learner: Literal["pair_cca"]
+
+    def build(self, k: int, n_components: int, seed: int, temperature: float | None) -> SpectralContrastive:
+        return SpectralContrastive(k)
+
+
+class LDAMethod(_Method):
+    """scikit-learn's LDA on the anchors' labels (at most K - 1 directions)."""
+
+    default_name: ClassVar[str] = "LDA (labels)"
+    learner: Literal["lda"]
+
+    def build(self, k: int, n_components: int, seed: int, temperature: float | None) -> LinearDiscriminantAnalysis:
+        # The eigen solver is the textbook generalized eigenproblem: same subspace as "svd", 10x faster at d = 200.
+        return LinearDiscriminantAnalysis(n_components=min(k, n_components - 1), solver="eigen")
+
+    def fit(self, model: Any, X: np.ndarray, X_pos: np.ndarray, z: np.ndarray) -> Any:
+        return model.fit(X, z)
+
+
+class PCAMethod(_Method):
+    """scikit-learn's PCA on the anchors."""
+
+    default_name: ClassVar[str] = "PCA"
+    learner: Literal["pca"]
+
+    def build(self, k: int, n_components: int, seed: int, temperature: float | None) -> PCA:
+        return PCA(k, random_state=seed)
+
+    def fit(self, model: Any, X: np.ndarray, X_pos: np.ndarray, z: np.ndarray) -> Any:
+        return model.fit(X)
+
+
+class SpectralOnMeansMethod(_Method):
+    """The vanilla spectral baseline (cg.SpectralOnMeans): top eigenvectors of the pair cross-covariance."""
+
+    default_name: ClassVar[str] = "spectral on means"
+    learner: Literal["spectral_on_means"]
+
+    def build(self, k: int, n_components: int, seed: int, temperature: float | None) -> SpectralOnMeans:
+        return SpectralOnMeans(k)
+
+
+Method = Annotated[
+    Union[InfoNCEMethod, PairCCAMethod, LDAMethod, PCAMethod, SpectralOnMeansMethod],
+    Field(discriminator="learner"),
+]
+
+
+def fit_and_score(
+    method: _Method,
+    gmm: GMM,
+    data: tuple[np.ndarray, np.ndarray, np.ndarray],
+    test: tuple[np.ndarray, np.ndarray],
+    k: int,
+    seed: int,
+    temperature: float | None = None,
+) -> tuple[dict[str, float], float]:
+    """Fit one method on ``data = (X, X_pos, z)`` and score it against ``gmm``; returns (metrics, fit seconds)."""
+    X, X_pos, z = data
+    K = gmm.n_components
+    model = method.build(k, K, seed, temperature)
+    with warnings.catch_warnings():
+        # A collapse is recorded (effective_rank, collapsed) and flagged in the report, not raised.
+        warnings.simplefilter("ignore", CollapseWarning)
+        start = time.perf_counter()
+        method.fit(model, X, X_pos, z)
+        seconds = time.perf_counter() - start
+    L = learned_subspace(model)
+    out = {"max_angle": float(subspace_angles(L, gmm.fisher_subspace()).max())}
+    if k < K - 1:
+        out["top_k_angle"] = float(subspace_angles(L, gmm.fisher_subspace(k)).max())
+    out.update(cluster_scores(model.transform(test[0]), test[1]))
+    if hasattr(model, "effective_rank_"):
+        out["effective_rank"] = float(model.effective_rank_)
+        out["collapsed"] = float(len(model.singular_values_) - model.effective_rank_)
+        out["min_singular_ratio"] = float(model.singular_values_.min() / model.singular_values_.max())
+        out["epochs"] = float(model.n_iter_)
+    return out, seconds
+
+
+# ---------------------------------------------------------------------------- the study kind
+
+
+class FisherStudy(StudySpec):
+    """Spec of a ``fisher`` study: methods compared on the Fisher subspace of random mixtures.
+
+    ``base`` holds :class:`Point` fields shared by every setting; ``sweeps`` move one axis each
+    (a panel per sweep); ``settings`` is a list of named settings (``name`` plus Point fields)
+    shown as one bar chart. ``metrics`` are the figure's rows.
+    """
+
+    presentation_fields: ClassVar[frozenset[str]] = StudySpec.presentation_fields | {"metrics"}
+
+    kind: Literal["fisher"]
+    base: dict[str, Any] = {}
+    methods: list[Method] = Field(min_length=1)
+    sweeps: list[Sweep] = []
+    settings: list[dict[str, Any]] = []
+    metrics: list[Literal[tuple(METRICS)]] = ["max_angle", "nmi"]  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _distinct_method_names(self) -> "FisherStudy":
+        names = self.method_names()
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"methods: two methods share the name {dupes[0]!r}; give one a distinct `name`")
+        for i, m in enumerate(self.methods):
+            if isinstance(m, InfoNCEMethod) and m.init != "random" and m.name is None:
+                raise ValueError(f"methods.{i}.name: an InfoNCE with init={m.init!r} must be named as its own method")
+        return self
+
+    def run_identity(self) -> dict[str, Any]:
+        """Methods and the seeding scheme (the setting carries the rest)."""
+        return {
+            "methods": [m.model_dump(mode="json", exclude_none=True) for m in self.methods],
+            "common_random_numbers": self.common_random_numbers,
+        }
+
+    def method_names(self) -> list[str]:
+        return [m.display for m in self.methods]
+
+    def metric_names(self) -> list[str]:
+        return list(METRICS)
+
+    def expand(self) -> list[StudySetting]:
+        """One setting per sweep value (panel = the sweep) and one per named setting (panel "settings")."""
+        if not self.sweeps and not self.settings:
+            raise ValueError("a fisher study needs `sweeps` or `settings`")
+        base_fields = _fields(self.base, "base")
+        out: list[StudySetting] = []
+        panels: set[str] = set()
+        for i, sweep in enumerate(self.sweeps):
+            if sweep.panel in panels:
+                raise ValueError(f"sweeps.{i}.name: two sweeps share the panel name {sweep.panel!r}; give one a distinct `name`")
+            panels.add(sweep.panel)
+            fixed = _fields(sweep.fixed, f"sweeps.{i}.fixed")
+            for j, value in enumerate(sweep.values):
+                point = _point({**base_fields, **fixed, sweep.axis: value}, f"sweeps.{i}.values.{j}")
+                label = f"{sweep.axis}={_format_value(value)}"
+                if sweep.panel != sweep.axis:
+                    label = f"{sweep.panel}: {label}"
+                out.append(StudySetting(label, sweep.panel, float(value), point.model_dump(mode="json")))
+        for i, named in enumerate(self.settings):
+            named = dict(named)
+            name = named.pop("name", None)
+            if not isinstance(name, str) or not name:
+                raise ValueError(f"settings.{i}.name: every named setting needs a `name`")
+            point = _point({**base_fields, **named}, f"settings.{i}")
+            out.append(StudySetting(name, "settings", name, point.model_dump(mode="json")))
+        labels = [s.label for s in out]
+        dupes = sorted({n for n in labels if labels.count(n) > 1})
+        if dupes:
+            raise ValueError(f"settings: the label {dupes[0]!r} appears twice; each value of a sweep and each name must be unique")
+        return out
+
+    def panel_title(self, panel: str) -> str:
+        """Words for a panel's title."""
+        for sweep in self.sweeps:
+            if sweep.panel == panel:
+                return sweep.title
+        return "settings"
+
+    def panel_log(self, panel: str) -> bool:
+        """Whether the panel's x axis is logarithmic."""
+        for sweep in self.sweeps:
+            if sweep.panel == panel:
+                if sweep.log is not None:
+                    return sweep.log
+                lo, hi = min(sweep.values), max(sweep.values)
+                return lo > 0 and hi / lo >= 20
+        return False
+
+
+def run_fisher(spec: FisherStudy, setting: StudySetting, seeds: np.random.SeedSequence) -> list[dict]:
+    """One run: draw the setting's mixture and data from ``seeds`` and score every method on them."""
+    point = Point.model_validate(setting.params)
+    mixture_seq, pair_seq, test_seq, learner_seq = seeds.spawn(4)
+    gmm = point.mixture(np.random.default_rng(mixture_seq))
+    X, X_pos, z, _ = gmm.sample_pairs(point.n_pairs, point.augmentation(), random_state=np.random.default_rng(pair_seq))
+    test = gmm.sample(point.n_test, random_state=np.random.default_rng(test_seq))
+    learner_seed = int(learner_seq.generate_state(1)[0])
+    rows = []
+    for method in spec.methods:
+        scores, seconds = fit_and_score(method, gmm, (X, X_pos, z), test, point.k, learner_seed, point.temperature)
+        rows.extend({"method": method.display, "metric": m, "value": v, "fit_seconds": seconds} for m, v in scores.items())
+    return rows
+
+
+# ---------------------------------------------------------------------------- figures
+
+
+def plot_fisher(spec: FisherStudy, rows: list[dict], path: Path) -> None:
+    """The study's figure: a row per metric in ``spec.metrics``, a column per panel (see :func:`plot_panels`)."""
+    settings = spec.expand()
+    panels = list(dict.fromkeys(s.panel for s in settings))
+    plot_panels(
+        settings,
+        rows,
+        path,
+        title=spec.title,
+        metrics=spec.metrics,
+        metric_labels=METRICS,
+        panel_titles={p: spec.panel_title(p) for p in panels},
+        log_panels=[p for p in panels if spec.panel_log(p)],
+    )
+
+
+FISHER_KIND = register_kind("fisher", FisherStudy, run_fisher, plot_fisher)
+
+
+# ---------------------------------------------------------------------------- the original headline API
+
 
 @dataclass(frozen=True)
 class Setting:
-    """One mixture and augmentation to compare methods on."""
+    """One mixture and augmentation to compare methods on (the headline experiment's settings)."""
 
     name: str
     n_components: int
@@ -41,7 +468,7 @@ class Setting:
         return NoisyComponent(self.delta) if self.delta > 0 else SameComponent()
 
 
-#: Non-isotropic settings where PCA fails; the last is the noisy-augmentation one.
+#: Non-isotropic settings where PCA fails; the last is the noisy-augmentation one (also the ``headline`` study).
 HEADLINE_SETTINGS: tuple[Setting, ...] = (
     Setting("d40-K6", 6, 40),
     Setting("d100-K10-aniso30", 10, 100, gmm_kwargs={"anisotropy": 30.0}),
@@ -49,23 +476,17 @@ HEADLINE_SETTINGS: tuple[Setting, ...] = (
     Setting("d40-K6-noisy0.3", 6, 40, delta=0.3),
 )
 
-# Each method: name -> factory(k, seed) returning an unfitted estimator.
-METHODS: dict[str, Callable[[int, int], object]] = {
-    "InfoNCE": lambda k, seed: InfoNCE(k, random_state=seed),
-    "pair CCA": lambda k, seed: SpectralContrastive(k),
-    "LDA (labels)": lambda k, seed: LinearDiscriminantAnalysis(n_components=k),
-    "PCA": lambda k, seed: PCA(k, random_state=seed),
-    "spectral on means": lambda k, seed: SpectralOnMeans(k),
+#: The headline's methods, by display name.
+METHODS: dict[str, _Method] = {
+    m.display: m
+    for m in (
+        InfoNCEMethod(learner="infonce"),
+        PairCCAMethod(learner="pair_cca"),
+        LDAMethod(learner="lda"),
+        PCAMethod(learner="pca"),
+        SpectralOnMeansMethod(learner="spectral_on_means"),
+    )
 }
-
-
-def _fit(name: str, model: object, X: np.ndarray, X_pos: np.ndarray, z: np.ndarray, z_pos: np.ndarray) -> object:
-    # LDA and PCA see the n anchors (LDA with their labels), as in THEORY.md's measurements.
-    if name == "LDA (labels)":
-        return model.fit(X, z)
-    if name == "PCA":
-        return model.fit(X)
-    return model.fit(X, X_pos)
 
 
 def run_setting(
@@ -75,23 +496,19 @@ def run_setting(
     methods: Iterable[str] = tuple(METHODS),
     n_test: int = 5000,
 ) -> list[dict]:
-    """Fit every method on one sample of ``setting``; one row per method.
+    """Fit every method on one sample of ``setting``; one wide row per method.
 
-    LDA (with labels) and PCA are fitted on the n anchors; the pair learners on the n pairs.
-    Each row has: setting, method, seed, n_pairs, max_angle (degrees to the true Fisher
-    subspace), nmi (k-means on a held-out sample) and fit_seconds.
+    Seeds: the mixture from ``seed``, the pairs from ``seed + 1``, the held-out points from
+    ``seed + 2`` (the benchmark's convention; the studies use SeedSequence). Each row has:
+    setting, method, seed, n_pairs, delta, max_angle, nmi and fit_seconds.
     """
     gmm = setting.mixture(seed)
     k = gmm.n_components - 1
-    F = gmm.fisher_subspace()
-    X, X_pos, z, z_pos = gmm.sample_pairs(n_pairs, setting.augmentation(), random_state=seed + 1)
-    X_test, z_test = gmm.sample(n_test, random_state=seed + 2)
+    X, X_pos, z, _ = gmm.sample_pairs(n_pairs, setting.augmentation(), random_state=seed + 1)
+    test = gmm.sample(n_test, random_state=seed + 2)
     rows = []
     for name in methods:
-        model = METHODS[name](k, seed)
-        start = time.perf_counter()
-        _fit(name, model, X, X_pos, z, z_pos)
-        seconds = time.perf_counter() - start
+        scores, seconds = fit_and_score(METHODS[name], gmm, (X, X_pos, z), test, k, seed)
         rows.append(
             {
                 "setting": setting.name,
@@ -99,8 +516,8 @@ def run_setting(
                 "seed": seed,
                 "n_pairs": n_pairs,
                 "delta": setting.delta,
-                "max_angle": float(subspace_angles(learned_subspace(model), F).max()),
-                "nmi": cluster_scores(model.transform(X_test), z_test)["nmi"],
+                "max_angle": scores["max_angle"],
+                "nmi": scores["nmi"],
                 "fit_seconds": seconds,
             }
         )
@@ -113,7 +530,7 @@ def run_headline(
     seeds: Iterable[int] = (0,),
     progress: Callable[[str], None] | None = None,
 ) -> list[dict]:
-    """Run :func:`run_setting` for every setting and seed; returns all rows."""
+    """Run :func:`run_setting` for every setting and seed, in this process; returns all rows."""
     rows: list[dict] = []
     for setting in settings:
         for seed in seeds:
@@ -124,7 +541,12 @@ def run_headline(
 
 
 def summarise(rows: list[dict], metric: str = "max_angle") -> dict[tuple[str, str], tuple[float, float]]:
-    """Mean and standard deviation of ``metric`` over seeds, keyed by (setting, method)."""
+    """Mean and (population) standard deviation of ``metric`` over seeds, keyed by (setting, method).
+
+    >>> summarise([{"setting": "a", "method": "PCA", "max_angle": 80.0},
+    ...            {"setting": "a", "method": "PCA", "max_angle": 90.0}])
+    {('a', 'PCA'): (85.0, 5.0)}
+    """
     groups: dict[tuple[str, str], list[float]] = {}
     for row in rows:
         groups.setdefault((row["setting"], row["method"]), []).append(row[metric])
@@ -132,7 +554,7 @@ def summarise(rows: list[dict], metric: str = "max_angle") -> dict[tuple[str, st
 
 
 def format_table(rows: list[dict], metric: str = "max_angle", fmt: str = "{:.2f}") -> str:
-    """A Markdown table: one line per setting, one column per method (mean ± sd over seeds)."""
+    """A Markdown table of wide rows: one line per setting, one column per method (mean ± sd over seeds)."""
     summary = summarise(rows, metric)
     settings = list(dict.fromkeys(r["setting"] for r in rows))
     methods = list(dict.fromkeys(r["method"] for r in rows))
@@ -158,35 +580,20 @@ def write_csv(rows: list[dict], path: Path) -> None:
     tmp.replace(path)
 
 
-def plot_headline(rows: list[dict], path: Path) -> None:
-    """Grouped bar chart of the angle to the Fisher subspace per setting and method."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    summary = summarise(rows)
-    settings = list(dict.fromkeys(r["setting"] for r in rows))
-    methods = list(dict.fromkeys(r["method"] for r in rows))
-    width = 0.8 / len(methods)
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    x = np.arange(len(settings))
-    for i, m in enumerate(methods):
-        means = [summary[(s, m)][0] for s in settings]
-        sds = [summary[(s, m)][1] for s in settings]
-        ax.bar(x + (i - (len(methods) - 1) / 2) * width, means, width, yerr=sds, label=m, capsize=2)
-    ax.set_xticks(x, settings)
-    ax.set_ylabel("largest principal angle to Fisher subspace (degrees)")
-    ax.set_ylim(0, 92)
-    ax.axhline(45, color="grey", lw=0.8, ls="--")
-    ax.set_title("Contrastive learning finds the Fisher subspace without labels; PCA does not")
-    ax.legend(fontsize=8, ncol=len(methods), loc="upper center", bbox_to_anchor=(0.5, -0.1))
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
 __all__ = [
+    "Point",
+    "Sweep",
+    "FisherStudy",
+    "AXES",
+    "METRICS",
+    "InfoNCEMethod",
+    "PairCCAMethod",
+    "LDAMethod",
+    "PCAMethod",
+    "SpectralOnMeansMethod",
+    "fit_and_score",
+    "run_fisher",
+    "plot_fisher",
     "Setting",
     "HEADLINE_SETTINGS",
     "METHODS",
@@ -195,5 +602,4 @@ __all__ = [
     "summarise",
     "format_table",
     "write_csv",
-    "plot_headline",
 ]

@@ -7,6 +7,7 @@ that every learner is checked against.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
@@ -123,6 +124,54 @@ class NoisyComponent(Augmentation):
         out = z.copy()
         out[fresh] = rng.choice(len(weights), size=int(fresh.sum()), p=weights)
         return out
+
+
+class ChannelAugmentation(Augmentation):
+    """A general channel: the positive's component is drawn from row ``z`` of a K x K matrix Q.
+
+    :class:`SameComponent` is ``Q = I`` and :class:`NoisyComponent` is
+    ``(1 - delta) I + delta 1 pi^T``. A Q whose rows for components i and j are equal *merges*
+    them: no positive pair can tell them apart, so the direction separating them leaves the
+    subspace contrastive learning finds (see :func:`predicted_subspace`).
+
+    Parameters
+    ----------
+    Q : (K, K) array
+        Row-stochastic: ``Q[i, j] = P(z_pos = j | z = i)``.
+
+    Examples
+    --------
+    >>> import contrastive_gmm as cg
+    >>> merge = cg.ChannelAugmentation([[0.5, 0.5, 0], [0.5, 0.5, 0], [0, 0, 1]])
+    >>> gmm = cg.GMM.random(3, 5, random_state=0)
+    >>> cg.predicted_subspace(gmm, merge).dim  # one of the two Fisher directions is lost
+    1
+    """
+
+    def __init__(self, Q: ArrayLike) -> None:
+        Q = np.asarray(Q, dtype=np.float64)
+        if Q.ndim != 2 or Q.shape[0] != Q.shape[1]:
+            raise ValueError(f"Q must be a square K x K matrix; got shape {Q.shape}.")
+        if not np.all(np.isfinite(Q)) or np.any(Q < 0):
+            raise ValueError("Q must have finite, non-negative entries.")
+        if not np.allclose(Q.sum(axis=1), 1.0, atol=1e-8):
+            raise ValueError(f"each row of Q must sum to 1 (row-stochastic); row sums are {np.round(Q.sum(axis=1), 6)}.")
+        self.Q = Q / Q.sum(axis=1, keepdims=True)
+
+    def transition_matrix(self, weights: np.ndarray) -> np.ndarray:
+        """Q itself (its size must match the mixture's K)."""
+        if self.Q.shape[0] != len(weights):
+            raise ValueError(f"Q is {self.Q.shape[0]} x {self.Q.shape[0]} but the mixture has {len(weights)} components.")
+        return self.Q
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and np.array_equal(self.Q, other.Q)
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.Q.tobytes()))
+
+    def __repr__(self) -> str:
+        return f"ChannelAugmentation(Q={np.round(self.Q, 3).tolist()})"
 
 
 def _check_augmentation(augmentation: Augmentation | None) -> Augmentation:
@@ -336,4 +385,68 @@ class GMM:
         return np.linalg.qr(top)[0]
 
 
-__all__ = ["GMM", "Augmentation", "SameComponent", "NoisyComponent"]
+@dataclass(frozen=True)
+class Prediction:
+    """What the closed form says contrastive learning finds for a mixture and an augmentation.
+
+    Attributes
+    ----------
+    subspace : (d, k) array
+        Orthonormal basis of the top-k generalized eigenvectors of (sym C, Cov).
+    eigenvalues : array
+        All generalized eigenvalues, decreasing (pair correlations of the directions).
+    dim : int
+        Number of eigenvalues above 1e-9: the dimension contrastive learning can recover.
+    gap : float
+        ``eigenvalues[k-1] - eigenvalues[k]``: small gaps mean slow, noisy learning of the subspace.
+    """
+
+    subspace: np.ndarray
+    eigenvalues: np.ndarray
+    dim: int
+    gap: float
+
+
+def predicted_subspace(gmm: GMM, augmentation: Augmentation | None = None, n_components: int | None = None) -> Prediction:
+    """The subspace linear contrastive learning should find: ``sym(C) v = lambda Cov v``.
+
+    ``C = E[(x - m)(x_pos - m)^T] = M^T diag(pi) Q M`` and ``Cov`` is the pooled covariance of
+    anchors and positives (both centred at their pooled mean m, as the learners do). For
+    channels that merge components this is a strict subset of the Fisher subspace.
+    ``n_components`` defaults to the number of positive eigenvalues.
+
+    Examples
+    --------
+    >>> import contrastive_gmm as cg
+    >>> gmm = cg.GMM.random(4, 8, random_state=0)
+    >>> p = cg.predicted_subspace(gmm, cg.NoisyComponent(0.5))
+    >>> p.dim, bool(cg.subspace_angles(p.subspace, gmm.fisher_subspace()).max() < 1e-6)
+    (3, True)
+    """
+    aug = _check_augmentation(augmentation)
+    if not isinstance(gmm, GMM):
+        raise TypeError(f"gmm must be a contrastive_gmm.GMM; got {type(gmm).__name__}.")
+    Q = aug.transition_matrix(gmm.weights)
+    pos_weights = gmm.weights @ Q
+    pooled = (gmm.weights + pos_weights) / 2
+    M = gmm.means - pooled @ gmm.means
+    C = (M.T * gmm.weights) @ Q @ M
+    cov = gmm.within_covariance + (M.T * pooled) @ M
+    vals, vecs = scipy.linalg.eigh((C + C.T) / 2, cov)
+    order = np.argsort(vals)[::-1]
+    vals, vecs = vals[order], vecs[:, order]
+    dim = int(np.sum(vals > 1e-9))
+    k = (dim or 1) if n_components is None else check_n_components(n_components, gmm.dim)
+    gap = float(vals[k - 1] - vals[k]) if k < len(vals) else float(vals[k - 1])
+    return Prediction(np.linalg.qr(vecs[:, :k])[0], vals, dim, gap)
+
+
+__all__ = [
+    "GMM",
+    "Augmentation",
+    "SameComponent",
+    "NoisyComponent",
+    "ChannelAugmentation",
+    "Prediction",
+    "predicted_subspace",
+]

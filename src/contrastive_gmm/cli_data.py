@@ -1,0 +1,143 @@
+"""``cgmm fit`` and ``cgmm transform``: use a learned projection on your own data without writing Python.
+
+These commands only compose library functions: :func:`~contrastive_gmm.load_data_file` reads
+the data, :func:`~contrastive_gmm.fit_embedding` fits the map exactly as the real-data study
+does, :func:`~contrastive_gmm.save_model` / :func:`~contrastive_gmm.load_model` write and read
+the model (numpy arrays plus a JSON header; nothing is unpickled), and
+:func:`~contrastive_gmm.write_embedding` writes the result. A file or option the user can fix
+gives one line on stderr and exit code 2, never a traceback.
+
+Wire them into a Typer app with :func:`register`::
+
+    from .cli_data import register
+    register(app)
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Iterator
+
+import typer
+
+from .datasets import DataFile, load_data_file, write_embedding
+from .model_io import TwoViewMap, load_model, save_model
+from .real_data import N_PAIRS_PER_SAMPLE, PREPROCESS_VARIANCE, fit_embedding
+
+
+class Method(str, Enum):
+    """What ``cgmm fit`` learns."""
+
+    infonce = "infonce"
+    clip = "clip"
+    lda = "lda"
+    pca = "pca"
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Errors a user can fix (bad file, bad option, unwritable path) become one line on stderr and exit code 2."""
+    try:
+        yield
+    except (ValueError, TypeError, OSError) as exc:
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        typer.echo(f"error: {message}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _describe(data: DataFile) -> str:
+    parts = [f"{data.n_samples} rows x {data.X.shape[1]} features"]
+    if data.X2 is not None:
+        parts.append(f"second view {data.X2.shape[1]} features")
+    if data.y is not None:
+        parts.append(f"{len(set(data.y.tolist()))} classes")
+    if data.groups is not None:
+        parts.append("groups")
+    if data.pairs is not None:
+        parts.append(f"{len(data.pairs)} pairs")
+    return ", ".join(parts)
+
+
+def fit(
+    data: Path = typer.Option(..., "--data", help="Training data: .npz, .npy, .csv or .parquet (see `cgmm fit --help`)."),
+    method: Method = typer.Option(..., "--method", help="infonce (pairs, no labels seen), clip (two views), lda (labels) or pca."),
+    n_components: int = typer.Option(..., "--n-components", "-k", min=1, help="Embedding dimension k (K - 1 for K classes)."),
+    out: Path = typer.Option(..., "--out", help="Model file to write (an .npz archive with a JSON header)."),
+    delta: float = typer.Option(0.0, "--delta", min=0.0, max=1.0, help="infonce with labels or groups: fraction of partners drawn from any row."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the pairs and of the initialisation."),
+    label_column: str = typer.Option("label", "--label-column", help="Table column holding the labels."),
+    group_column: str = typer.Option("group", "--group-column", help="Table column holding group ids (rows of a group are views of one object)."),
+    view2_prefix: str = typer.Option("view2_", "--view2-prefix", help="Table columns with this prefix form the second view."),
+    pairs_per_sample: int = typer.Option(N_PAIRS_PER_SAMPLE, "--pairs-per-sample", min=1, help="infonce with labels or groups: partners drawn per row."),
+    variance: float = typer.Option(PREPROCESS_VARIANCE, "--variance", min=0.0, max=1.0, help="Fraction of the variance the preprocessing keeps (not for pca)."),
+    standardize: bool = typer.Option(False, "--standardize/--no-standardize", help="Scale features to unit variance first (features in different units)."),
+) -> None:
+    """Fit a projection on a data file and save it as a model file.
+
+    Tables (.csv with a header row, .parquet): column `label` = labels, `group` = group ids,
+    `view2_*` = second view, every other column a numeric feature. .npz: arrays X, and y,
+    X2, pairs (m x 2 row indices) or groups. .npy: features only (fine for pca).
+    infonce's positives, first that applies: pairs, groups, a second view of the same
+    width, labels (a random other row of the class).
+    """
+    with _user_errors():
+        table = load_data_file(data, label_column=label_column, group_column=group_column, view2_prefix=view2_prefix)
+        model = fit_embedding(
+            method.value, table.X, n_components=n_components, y=table.y, X2=table.X2, pairs=table.pairs, groups=table.groups,
+            delta=delta, n_pairs_per_sample=pairs_per_sample, variance=variance, standardize=standardize, random_state=seed,
+        )
+        model.info["data"] = str(data)
+        path = save_model(model, out)
+        widths = f"{model.n_features_in_} + {model.y_components_.shape[1]}" if isinstance(model, TwoViewMap) else f"{model.n_features_in_}"
+        typer.echo(f"Fitted {method.value} on {_describe(table)}: {widths} -> {model.n_components} features. Wrote {path}.")
+
+
+def transform(
+    model: Path = typer.Option(..., "--model", help="A model file written by `cgmm fit`."),
+    data: Path = typer.Option(..., "--data", help="Data to embed (.npz, .npy, .csv or .parquet), same features as for fit."),
+    out: Path = typer.Option(..., "--out", help="Where to write the embedding: .npz (X, X2, y), .csv (z0.., view2_z0.., label), .npy or .parquet."),
+    view: int = typer.Option(1, "--view", min=1, max=2, help="clip models: which view's map embeds the data's main features."),
+    label_column: str = typer.Option("label", "--label-column", help="Table column holding the labels (copied to the output)."),
+    group_column: str = typer.Option("group", "--group-column", help="Table column holding group ids (ignored)."),
+    view2_prefix: str = typer.Option("view2_", "--view2-prefix", help="Table columns with this prefix form the second view."),
+) -> None:
+    """Embed a data file with a saved model; labels, if any, are copied to the output.
+
+    With a clip model, the features are embedded with view 1's map (--view 2: view 2's) and a
+    second view in the file, if any, with the other map.
+    """
+    with _user_errors():
+        fitted = load_model(model)
+        table = load_data_file(data, label_column=label_column, group_column=group_column, view2_prefix=view2_prefix)
+        Z2 = None
+        if isinstance(fitted, TwoViewMap):
+            main, other = (fitted.view(1), fitted.view(2)) if view == 1 else (fitted.view(2), fitted.view(1))
+            Z = main.transform(table.X)
+            if table.X2 is not None:
+                Z2 = other.transform(table.X2)
+        else:
+            if view != 1:
+                raise ValueError(f"--view 2 needs a two-view (clip) model; {model} holds a one-view {fitted.method} map.")
+            Z = fitted.transform(table.X)
+        path = write_embedding(out, Z, Z2=Z2, y=table.y)
+        extra = f" and its second view ({Z2.shape[0]} x {Z2.shape[1]})" if Z2 is not None else ""
+        typer.echo(f"Embedded {Z.shape[0]} rows with the {fitted.method} map: {table.X.shape[1]} -> {Z.shape[1]} features{extra}. Wrote {path}.")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``fit`` and ``transform`` commands to a Typer app.
+
+    Examples
+    --------
+    >>> app = typer.Typer()
+    >>> register(app)
+    >>> sorted(c.name for c in app.registered_commands)
+    ['fit', 'transform']
+    """
+    app.command("fit")(fit)
+    app.command("transform")(transform)
+
+
+__all__ = ["register", "fit", "transform", "Method"]

@@ -1,0 +1,304 @@
+"""Model files: a fitted linear map saved as numpy arrays plus a JSON header, never as a pickle.
+
+Every model this package fits for users is an affine map ``Z = (X - mean) @ components.T``
+(one per view for CLIP). A model file is a ``.npz`` archive written with :func:`numpy.savez`
+and read back with ``allow_pickle=False``, so loading an untrusted file can at worst fail,
+never run code. It holds:
+
+- ``header``: a 0-d unicode array with a JSON object: ``format`` (``"contrastive-gmm-model"``),
+  ``format_version`` (an integer, currently 1), ``method`` (``"infonce"``, ``"clip"``,
+  ``"lda"``, ``"pca"``, ...), ``n_views`` (1 or 2), ``n_features`` (input width of view 1),
+  ``n_features_view2`` (two views only), ``n_components`` (output width), ``library_version``
+  and ``info`` (free JSON: how it was fitted, e.g. delta, seed, preprocessing).
+- one view: float64 arrays ``mean`` (d,) and ``components`` (k, d);
+- two views: ``x_mean``, ``x_components``, ``y_mean``, ``y_components``.
+
+:func:`save_model` accepts this package's learners (:class:`~contrastive_gmm.InfoNCE`,
+:class:`~contrastive_gmm.CLIP`, pair CCA, CCA, ...), scikit-learn's ``PCA`` and
+``LinearDiscriminantAnalysis``, and the maps below; :func:`load_model` returns a
+:class:`LinearMap` or :class:`TwoViewMap` whose ``transform`` equals the saved model's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._base import LinearProjection
+from .multimodal import TwoViewProjection
+
+FORMAT = "contrastive-gmm-model"
+FORMAT_VERSION = 1
+_ONE_VIEW = ("mean", "components")
+_TWO_VIEWS = ("x_mean", "x_components", "y_mean", "y_components")
+
+
+class ModelFileError(ValueError):
+    """A model file cannot be used; the message starts with the path and says why."""
+
+
+def _affine(mean: ArrayLike, components: ArrayLike, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """Check a map's arrays: finite float64, ``components`` (k, d) with k >= 1 and ``mean`` (d,)."""
+    m = np.asarray(mean, dtype=np.float64)
+    C = np.asarray(components, dtype=np.float64)
+    if C.ndim != 2 or C.shape[0] < 1 or C.shape[1] < 1:
+        raise ValueError(f"{what}components must be a (n_components, n_features) matrix; got shape {C.shape}.")
+    if m.shape != (C.shape[1],):
+        raise ValueError(f"{what}mean must have one entry per input feature ({C.shape[1]}); got shape {m.shape}.")
+    if not (np.all(np.isfinite(m)) and np.all(np.isfinite(C))):
+        raise ValueError(f"{what}mean and {what}components must be finite (no NaN or infinity).")
+    return m, C
+
+
+class LinearMap(LinearProjection):
+    """A fitted affine map ``transform(X) = (X - mean_) @ components_.T``: what a one-view model file holds.
+
+    Parameters
+    ----------
+    mean : (d,) array
+        Subtracted before projecting.
+    components : (k, d) array
+        The map's rows.
+    method : str
+        What produced it (``"infonce"``, ``"lda"``, ``"pca"``, ...).
+    info : dict, optional
+        JSON-able notes on how it was fitted.
+
+    Examples
+    --------
+    >>> m = LinearMap([1.0, 1.0], [[1.0, 0.0]], method="demo")
+    >>> m.transform([[3.0, 5.0]]).tolist()
+    [[2.0]]
+    """
+
+    def __init__(self, mean: ArrayLike, components: ArrayLike, method: str = "linear", info: dict | None = None) -> None:
+        self.mean = mean
+        self.components = components
+        self.method = method
+        self.info = info
+        self.mean_, self.components_ = _affine(mean, components, "")
+        self.n_features_in_ = self.components_.shape[1]
+
+    @property
+    def n_components(self) -> int:
+        """Output width k."""
+        return self.components_.shape[0]
+
+    def fit(self, X: ArrayLike | None = None, y: object = None) -> "LinearMap":
+        """No-op: the map is fitted when built (``fit`` exists so it works in a scikit-learn Pipeline)."""
+        return self
+
+
+class TwoViewMap(TwoViewProjection):
+    """One affine map per view (what a CLIP model file holds); ``transform(X, Y=None)`` as for :class:`~contrastive_gmm.CLIP`.
+
+    Examples
+    --------
+    >>> m = TwoViewMap([0.0], [[2.0]], [1.0, 1.0], [[1.0, 1.0]], method="demo")
+    >>> [z.tolist() for z in m.transform([[1.0]], [[2.0, 3.0]])]
+    [[[2.0]], [[3.0]]]
+    """
+
+    def __init__(
+        self,
+        x_mean: ArrayLike,
+        x_components: ArrayLike,
+        y_mean: ArrayLike,
+        y_components: ArrayLike,
+        method: str = "two-view",
+        info: dict | None = None,
+    ) -> None:
+        self.x_mean = x_mean
+        self.x_components = x_components
+        self.y_mean = y_mean
+        self.y_components = y_components
+        self.method = method
+        self.info = info
+        self.x_mean_, self.x_components_ = _affine(x_mean, x_components, "x_")
+        self.y_mean_, self.y_components_ = _affine(y_mean, y_components, "y_")
+        if self.x_components_.shape[0] != self.y_components_.shape[0]:
+            raise ValueError(
+                f"both views must map to the same width; got {self.x_components_.shape[0]} and {self.y_components_.shape[0]} components."
+            )
+        self.n_features_in_ = self.x_components_.shape[1]
+
+    @property
+    def n_components(self) -> int:
+        """Output width k."""
+        return self.x_components_.shape[0]
+
+    def fit(self, X: ArrayLike | None = None, Y: ArrayLike | None = None) -> "TwoViewMap":
+        """No-op: the maps are fitted when built."""
+        return self
+
+    def view(self, which: int) -> LinearMap:
+        """The map of view 1 or 2 alone, as a :class:`LinearMap`."""
+        if which not in (1, 2):
+            raise ValueError(f"which must be 1 or 2; got {which!r}.")
+        m, C = (self.x_mean_, self.x_components_) if which == 1 else (self.y_mean_, self.y_components_)
+        return LinearMap(m, C, method=f"{self.method} (view {which})", info=self.info)
+
+
+def _method_name(model: object) -> str:
+    name = type(model).__name__
+    return {"InfoNCE": "infonce", "CLIP": "clip", "SpectralContrastive": "pair_cca", "LinearDiscriminantAnalysis": "lda", "PCA": "pca"}.get(name, name.lower())
+
+
+def as_linear_map(model: object, info: dict | None = None) -> LinearMap | TwoViewMap:
+    """The affine map of a fitted model, as a :class:`LinearMap` (one view) or :class:`TwoViewMap` (two).
+
+    Handles this package's learners, scikit-learn's ``PCA`` (also ``whiten=True``) and
+    ``LinearDiscriminantAnalysis`` (``svd`` and ``eigen`` solvers). Raises TypeError otherwise.
+
+    Examples
+    --------
+    >>> from sklearn.decomposition import PCA
+    >>> X = np.random.default_rng(0).normal(size=(50, 4))
+    >>> pca = PCA(2).fit(X)
+    >>> bool(np.allclose(as_linear_map(pca).transform(X), pca.transform(X)))
+    True
+    """
+    if isinstance(model, (LinearMap, TwoViewMap)):
+        return model
+    method = _method_name(model)
+    if isinstance(model, TwoViewProjection):
+        if not hasattr(model, "x_components_"):
+            raise TypeError(f"{type(model).__name__} is not fitted; call fit before saving it.")
+        return TwoViewMap(model.x_mean_, model.x_components_, model.y_mean_, model.y_components_, method=method, info=info)
+    if isinstance(model, LinearProjection):
+        if not hasattr(model, "components_"):
+            raise TypeError(f"{type(model).__name__} is not fitted; call fit before saving it.")
+        return LinearMap(model.mean_, model.components_, method=method, info=info)
+    from sklearn.decomposition import PCA
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+    if isinstance(model, PCA) and hasattr(model, "components_"):
+        C = model.components_
+        if model.whiten:
+            C = C / np.sqrt(model.explained_variance_)[:, None]
+        return LinearMap(model.mean_, C, method=method, info=info)
+    if isinstance(model, LinearDiscriminantAnalysis) and hasattr(model, "coef_"):
+        if model.solver not in ("svd", "eigen"):
+            raise TypeError("LinearDiscriminantAnalysis with solver='lsqr' has no transform; fit it with solver='svd' or 'eigen'.")
+        # How many columns sklearn's own transform keeps (it may cap n_components at the rank).
+        k = model.transform(np.zeros((1, model.scalings_.shape[0]))).shape[1]
+        if model.solver == "svd":
+            return LinearMap(model.xbar_, model.scalings_[:, :k].T, method=method, info=info)
+        return LinearMap(np.zeros(model.scalings_.shape[0]), model.scalings_[:, :k].T, method=method, info=info)
+    raise TypeError(
+        f"cannot save a {type(model).__name__}: only fitted linear maps (InfoNCE, CLIP, pair CCA, CCA, "
+        "scikit-learn PCA or LinearDiscriminantAnalysis) can be written as a model file."
+    )
+
+
+def save_model(model: object, path: str | os.PathLike, info: dict | None = None) -> Path:
+    """Write a fitted linear model to ``path`` (a ``.npz`` archive, see the module docstring); returns the path.
+
+    ``info`` (JSON-able) is stored in the header; by default the map's own ``info``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = save_model(LinearMap([0.0, 0.0], [[1.0, 2.0]], method="demo"), os.path.join(tempfile.mkdtemp(), "m.npz"))
+    >>> load_model(path).transform([[1.0, 1.0]]).tolist()
+    [[3.0]]
+    """
+    from . import __version__
+
+    fitted = as_linear_map(model, info)
+    notes = info if info is not None else (fitted.info or {})
+    header: dict[str, Any] = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "method": str(fitted.method),
+        "n_views": 2 if isinstance(fitted, TwoViewMap) else 1,
+        "n_features": int(fitted.n_features_in_),
+        "n_components": int(fitted.n_components),
+        "library_version": __version__,
+        "info": notes,
+    }
+    if isinstance(fitted, TwoViewMap):
+        header["n_features_view2"] = int(fitted.y_components_.shape[1])
+        arrays = dict(x_mean=fitted.x_mean_, x_components=fitted.x_components_, y_mean=fitted.y_mean_, y_components=fitted.y_components_)
+    else:
+        arrays = dict(mean=fitted.mean_, components=fitted.components_)
+    try:
+        text = json.dumps(header, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"info must be JSON-serialisable (numbers, strings, lists, dicts; no NaN): {exc}") from None
+    out = Path(os.fspath(path))
+    # Written through a handle so the name is kept exactly (np.savez would append .npz to a bare path).
+    with open(out, "wb") as handle:
+        np.savez(handle, header=np.array(text), **arrays)
+    return out
+
+
+def _fail(path: str, message: str) -> ModelFileError:
+    return ModelFileError(f"{path}: {message}")
+
+
+def load_model(path: str | os.PathLike) -> LinearMap | TwoViewMap:
+    """Read a model file written by :func:`save_model` (never unpickles anything).
+
+    Raises :class:`ModelFileError` (a ValueError) naming the path when the file is not a model
+    file, was written by a newer format version, or has missing, extra, non-finite or
+    inconsistent arrays. The header's ``info`` is on the returned map's ``info``.
+    """
+    text = os.fspath(path)
+    if not os.path.isfile(text):
+        raise _fail(text, "no such model file.")
+    try:
+        with np.load(text, allow_pickle=False) as archive:
+            if not hasattr(archive, "files"):
+                raise _fail(text, "is a .npy array, not a model file (an .npz archive with a JSON header).")
+            arrays = {k: archive[k] for k in archive.files}
+    except ModelFileError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a corrupt archive can raise almost anything (zip, zlib, pickle refusal)
+        raise _fail(text, f"is not a model file: cannot be read as an .npz archive ({type(exc).__name__}).") from None
+    raw = arrays.pop("header", None)
+    if raw is None or raw.dtype.kind != "U" or raw.size != 1:
+        raise _fail(text, "is not a model file: it has no JSON 'header' entry (is it a data file?).")
+    try:
+        header = json.loads(str(raw.reshape(())))
+    except json.JSONDecodeError as exc:
+        raise _fail(text, f"has a header that is not valid JSON ({exc.msg}).") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise _fail(text, f"is not a {FORMAT} file (its header's format is {header.get('format') if isinstance(header, dict) else None!r}).")
+    version = header.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise _fail(text, f"has an invalid format_version {version!r}.")
+    if version > FORMAT_VERSION:
+        raise _fail(text, f"was written in model format {version}; this version of contrastive-gmm reads up to {FORMAT_VERSION}. Upgrade the package.")
+    n_views = header.get("n_views")
+    expected = {1: _ONE_VIEW, 2: _TWO_VIEWS}.get(n_views)
+    if expected is None:
+        raise _fail(text, f"has n_views {n_views!r} in its header; expected 1 or 2.")
+    if set(arrays) != set(expected):
+        raise _fail(text, f"must hold the arrays {', '.join(expected)} for a {n_views}-view model; it has {', '.join(sorted(arrays)) or 'none'}.")
+    for name, arr in arrays.items():
+        if arr.dtype.kind not in "fiu":
+            raise _fail(text, f"array {name!r} must be numeric; got dtype {arr.dtype}.")
+    method, info = str(header.get("method", "linear")), header.get("info") or {}
+    try:
+        if n_views == 1:
+            fitted: LinearMap | TwoViewMap = LinearMap(arrays["mean"], arrays["components"], method=method, info=info)
+            widths = {"n_features": fitted.n_features_in_}
+        else:
+            fitted = TwoViewMap(arrays["x_mean"], arrays["x_components"], arrays["y_mean"], arrays["y_components"], method=method, info=info)
+            widths = {"n_features": fitted.n_features_in_, "n_features_view2": fitted.y_components_.shape[1]}
+    except ValueError as exc:
+        raise _fail(text, str(exc)) from None
+    widths["n_components"] = fitted.n_components
+    for key, actual in widths.items():
+        if header.get(key) != actual:
+            raise _fail(text, f"header says {key} = {header.get(key)!r} but the arrays have {actual}.")
+    return fitted
+
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "LinearMap", "TwoViewMap", "ModelFileError", "as_linear_map", "save_model", "load_model"]

@@ -1,0 +1,417 @@
+"""A loss zoo: the other self-supervised losses people use, as linear learners with InfoNCE's API.
+
+Each learner trains one linear map (``SigLIP``: one per modality) in whitened coordinates from
+a random start, and is checked against :func:`~contrastive_gmm.predicted_subspace`:
+
+- :class:`SpectralContrastiveLearner`: HaoChen et al.'s spectral contrastive loss, trained;
+- :class:`SimCLR`: NT-Xent over both views of each pair (2B - 2 negatives per anchor);
+- :class:`SupCon`: supervised contrastive, labels as groups;
+- :class:`SimSiam`: no negatives; linear predictor and stop-gradient;
+- :class:`SigLIP`: the sigmoid pairwise loss for two modalities.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from numpy.typing import ArrayLike
+
+from ._validation import (
+    check_choice,
+    check_labels,
+    check_matrix,
+    check_n_components,
+    check_paired,
+    check_positive,
+    check_positive_int,
+)
+from .contrastive import _SINGLE_THREAD_MAX_BATCH, _TrainedLinear, _torch_generator, orthonormal_rows, train_linear_maps, whitener
+from .losses import SIMILARITIES, similarity_logits
+from .multimodal import _MAX_LOGIT_SCALE, CLIP
+from .spectral import pair_moments
+
+LossFn = Callable[..., torch.Tensor]
+
+
+# ---------------------------------------------------------------------------- losses
+def spectral_contrastive_loss(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """HaoChen et al.: ``-2 mean_i a_i.b_i + mean_{i != j} (a_i.b_j)^2`` (in-batch negatives).
+
+    Examples
+    --------
+    >>> z = torch.eye(3)
+    >>> float(spectral_contrastive_loss(z, z))  # -2 * 1 + 0
+    -2.0
+    """
+    S = a @ b.T
+    n = S.shape[0]
+    off = S.pow(2).sum() - S.diagonal().pow(2).sum()
+    return -2 * S.diagonal().mean() + off / (n * (n - 1))
+
+
+def nt_xent_loss(a: torch.Tensor, b: torch.Tensor, temperature: float, similarity: str = "cosine") -> torch.Tensor:
+    """SimCLR's NT-Xent: each of the 2B embeddings must pick its partner among the other 2B - 1.
+
+    Examples
+    --------
+    >>> z = torch.eye(2)
+    >>> round(float(nt_xent_loss(z, z, 1.0)), 4)  # log(e + 2) - 1
+    0.5514
+    """
+    z = torch.cat([a, b])
+    logits = similarity_logits(z, z, temperature, similarity)
+    n = a.shape[0]
+    self_mask = torch.eye(2 * n, dtype=torch.bool, device=z.device)
+    logits = logits.masked_fill(self_mask, float("-inf"))  # a sample is never its own negative
+    target = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)]).to(z.device)
+    return F.cross_entropy(logits, target)
+
+
+def supcon_loss(z: torch.Tensor, labels: torch.Tensor, temperature: float, similarity: str = "cosine") -> torch.Tensor:
+    """Supervised contrastive loss (Khosla et al., "L_out"): every same-label sample is a positive.
+
+    Anchors without another sample of their label in the batch are skipped.
+    """
+    logits = similarity_logits(z, z, temperature, similarity)
+    n = z.shape[0]
+    self_mask = torch.eye(n, dtype=torch.bool, device=z.device)
+    log_prob = logits.masked_fill(self_mask, float("-inf")).log_softmax(dim=1)
+    pos = (labels[:, None] == labels[None, :]) & ~self_mask
+    count = pos.sum(1)
+    keep = count > 0
+    per_anchor = -(log_prob.masked_fill(~pos, 0.0).sum(1)[keep]) / count[keep]
+    return per_anchor.mean()
+
+
+def simsiam_loss(a: torch.Tensor, b: torch.Tensor, predictor: torch.Tensor) -> torch.Tensor:
+    """Symmetrised negative cosine between the predicted view and the other, stopped-gradient view."""
+    pa, pb = a @ predictor.T, b @ predictor.T
+    return -0.5 * (F.cosine_similarity(pa, b.detach()).mean() + F.cosine_similarity(pb, a.detach()).mean())
+
+
+def sigmoid_pair_loss(a: torch.Tensor, b: torch.Tensor, log_scale: torch.Tensor, bias: torch.Tensor, similarity: str = "cosine") -> torch.Tensor:
+    """SigLIP: ``-mean_i sum_j log sigmoid(z_ij (t s_ij + bias))`` with z_ij = +1 on the diagonal, -1 off it."""
+    s = similarity_logits(a, b, 1.0, similarity) * log_scale.exp() + bias
+    sign = 2 * torch.eye(a.shape[0], device=a.device, dtype=s.dtype) - 1
+    return -F.logsigmoid(sign * s).sum(1).mean()
+
+
+# ---------------------------------------------------------------------------- learners
+class _PairLearner(_TrainedLinear):
+    """Shared fit: validate, centre, whiten, train one map from a random start, diagnose."""
+
+    _desc = "fit"
+    _needs_labels = False
+
+    def _common_init(self, n_components, whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose) -> None:
+        self.n_components = n_components
+        self.whiten_output = whiten_output
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.tol = tol
+        self.patience = patience
+        self.reg = reg
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    def _make_loss(self, k: int, device: torch.device) -> tuple[LossFn, tuple[torch.Tensor, ...]]:
+        raise NotImplementedError
+
+    def _check_params(self) -> None:
+        for name in ("batch_size", "max_epochs", "patience"):
+            check_positive_int(getattr(self, name), name)
+        for name in ("lr", "tol", "reg"):
+            check_positive(getattr(self, name), name)
+
+    def _fit_views(self, X: np.ndarray, X_pos: np.ndarray, labels: np.ndarray | None = None) -> None:
+        d = X.shape[1]
+        k = check_n_components(self.n_components, d)
+        self._check_params()
+        gen = _torch_generator(self.random_state)
+        device = torch.device(self.device)
+        mean, cov, cross = pair_moments(X, X_pos)
+        W = whitener(cov, self.reg)
+        to = lambda a: torch.as_tensor(((a - mean) @ W).astype(np.float32), device=device)  # noqa: E731
+        init = torch.randn(k, d, generator=gen) / math.sqrt(d)
+        loss_fn, extra = self._make_loss(k, device)
+        batch_data = None if labels is None else torch.as_tensor(labels, device=device)
+        (V,), history = train_linear_maps(
+            (to(X), to(X_pos)),
+            [init.to(device)],
+            loss_fn,
+            parametrize=orthonormal_rows if self.whiten_output else None,
+            extra_params=extra,
+            batch_data=batch_data,
+            batch_size=self.batch_size,
+            max_epochs=self.max_epochs,
+            lr=self.lr,
+            tol=self.tol,
+            patience=self.patience,
+            generator=gen,
+            verbose=self.verbose,
+            desc=self._desc,
+            # Small batches run faster on one thread, and never fight other processes for cores.
+            num_threads=1 if device.type == "cpu" and self.batch_size <= _SINGLE_THREAD_MAX_BATCH else None,
+        )
+        V = V.cpu().double().numpy()
+        self.mean_, self.components_, self.n_features_in_ = mean, V @ W, d
+        self.n_iter_, self.loss_curve_ = history["epochs"], history["loss"]
+        self._set_diagnostics(V, W @ cross @ W)
+
+    def fit(self, X: ArrayLike, X_pos: ArrayLike) -> "_PairLearner":
+        """Learn the map from row-paired views ``X`` and ``X_pos``."""
+        if X_pos is None:
+            raise ValueError(f"{type(self).__name__}.fit needs the positives: call fit(X, X_pos) with row-paired views.")
+        X, X_pos = check_paired(X, X_pos)
+        self._fit_views(X, X_pos)
+        return self
+
+
+class SpectralContrastiveLearner(_PairLearner):
+    """Linear map trained with the spectral contrastive loss (HaoChen et al.), from a random start.
+
+    Its population optimum over unconstrained linear maps is the pair-CCA (Fisher) subspace with
+    each direction scaled by its pair correlation, so it needs no output whitening to keep every
+    direction (``whiten_output=False`` by default).
+
+    Parameters
+    ----------
+    n_components : int
+        Embedding dimension.
+    whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose
+        As for :class:`~contrastive_gmm.InfoNCE`.
+    Examples
+    --------
+    >>> import contrastive_gmm as cg
+    >>> gmm = cg.GMM.random(4, 10, random_state=0)
+    >>> X, X_pos, _, _ = gmm.sample_pairs(5000, random_state=0)
+    >>> model = cg.SpectralContrastiveLearner(3, random_state=0).fit(X, X_pos)
+    >>> bool(cg.subspace_angles(model.subspace(), gmm.fisher_subspace()).max() < 10)
+    True
+    """
+
+    _desc = "spectral"
+
+    def __init__(self, n_components: int = 2, whiten_output: bool = False, batch_size: int = 512, max_epochs: int = 200,
+                 lr: float = 0.02, tol: float = 1e-4, patience: int = 2, reg: float = 1e-6,
+                 random_state: int | None = None, device: str = "cpu", verbose: bool = False) -> None:
+        self._common_init(n_components, whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose)
+
+    def _make_loss(self, k: int, device: torch.device) -> tuple[LossFn, tuple[torch.Tensor, ...]]:
+        return spectral_contrastive_loss, ()
+
+
+class SimCLR(_PairLearner):
+    """Linear map trained with NT-Xent (SimCLR): both views of every pair are anchors.
+
+    Parameters
+    ----------
+    n_components : int
+        Embedding dimension.
+    temperature : float
+        Softmax temperature.
+    similarity : {"cosine", "dot"}
+        Similarity of embeddings.
+    whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose
+        As for :class:`~contrastive_gmm.InfoNCE`.
+    Examples
+    --------
+    >>> import contrastive_gmm as cg
+    >>> gmm = cg.GMM.random(4, 10, random_state=0)
+    >>> X, X_pos, _, _ = gmm.sample_pairs(5000, random_state=0)
+    >>> model = cg.SimCLR(3, random_state=0).fit(X, X_pos)
+    >>> bool(cg.subspace_angles(model.subspace(), gmm.fisher_subspace()).max() < 10)
+    True
+    """
+
+    _desc = "SimCLR"
+
+    def __init__(self, n_components: int = 2, temperature: float = 2.0, similarity: str = "cosine", whiten_output: bool = True,
+                 batch_size: int = 512, max_epochs: int = 200, lr: float = 0.02, tol: float = 1e-4, patience: int = 2,
+                 reg: float = 1e-6, random_state: int | None = None, device: str = "cpu", verbose: bool = False) -> None:
+        self.temperature = temperature
+        self.similarity = similarity
+        self._common_init(n_components, whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose)
+
+    def _make_loss(self, k: int, device: torch.device) -> tuple[LossFn, tuple[torch.Tensor, ...]]:
+        tau = check_positive(self.temperature, "temperature")
+        sim = check_choice(self.similarity, "similarity", SIMILARITIES)
+        return (lambda a, b: nt_xent_loss(a, b, tau, sim)), ()
+
+
+class SupCon(_PairLearner):
+    """Linear map trained with the supervised contrastive loss: samples sharing a label are positives.
+
+    ``fit(X, y)`` takes labels (or any group ids), not pairs. With labels it is a supervised
+    method, the contrastive counterpart of LDA.
+
+    Parameters
+    ----------
+    n_components : int
+        Embedding dimension.
+    temperature : float
+        Softmax temperature.
+    similarity : {"cosine", "dot"}
+        Similarity of embeddings.
+    whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose
+        As for :class:`~contrastive_gmm.InfoNCE`.
+    Examples
+    --------
+    >>> import contrastive_gmm as cg
+    >>> gmm = cg.GMM.random(4, 10, random_state=0)
+    >>> X, y = gmm.sample(5000, random_state=0)
+    >>> model = cg.SupCon(3, random_state=0).fit(X, y)
+    >>> bool(cg.subspace_angles(model.subspace(), gmm.fisher_subspace()).max() < 10)
+    True
+    """
+
+    _desc = "SupCon"
+
+    def __init__(self, n_components: int = 2, temperature: float = 2.0, similarity: str = "cosine", whiten_output: bool = True,
+                 batch_size: int = 512, max_epochs: int = 200, lr: float = 0.02, tol: float = 1e-4, patience: int = 2,
+                 reg: float = 1e-6, random_state: int | None = None, device: str = "cpu", verbose: bool = False) -> None:
+        self.temperature = temperature
+        self.similarity = similarity
+        self._common_init(n_components, whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose)
+
+    def _make_loss(self, k: int, device: torch.device) -> tuple[LossFn, tuple[torch.Tensor, ...]]:
+        tau = check_positive(self.temperature, "temperature")
+        sim = check_choice(self.similarity, "similarity", SIMILARITIES)
+        return (lambda a, b, labels: supcon_loss(a, labels, tau, sim)), ()
+
+    def fit(self, X: ArrayLike, y: ArrayLike) -> "SupCon":
+        """Learn the map from samples ``X`` and their labels ``y``."""
+        X = check_matrix(X, "X")
+        if y is None:
+            raise ValueError("SupCon.fit needs labels: call fit(X, y).")
+        _, codes = np.unique(check_labels(y, X.shape[0]), return_inverse=True)
+        # The map is learnt from X alone; the pooled moments of (X, X) are X's own.
+        self._fit_views(X, X, labels=codes)
+        return self
+
+
+class SimSiam(_PairLearner):
+    """Linear SimSiam: encoder map, linear predictor, stop-gradient, negative cosine; no negatives.
+
+    When it recovers the Fisher subspace, and when it collapses (measured on
+    ``GMM.random(6, 40)``, n = 20000 pairs; ``benchmarks/loss_zoo.py`` prints the full table):
+
+    - with its learnable linear predictor (the default) on same-component or noisy pairs it
+      lands on the Fisher subspace as closely as pair CCA, and no direction collapses: the
+      predictor makes the rank-k solution a stable fixed point;
+    - without a predictor (``predictor=False``) nothing but agreement is rewarded and the map
+      collapses to rank one (singular values 1, 7e-3, 6e-3, ...; a
+      :class:`~contrastive_gmm.CollapseWarning` is raised): the collapse Chen & He report;
+    - under a channel that merges components it is not reliable: on one draw it kept a
+      direction outside the Fisher subspace (82 degrees), on another it matched pair CCA (5),
+      since without negatives nothing pushes an uninformative direction out;
+      ``whiten_output=True`` (the W-MSE fix: embeddings of identity covariance) found the
+      predicted subspace on every draw we ran.
+
+    Parameters
+    ----------
+    n_components : int
+        Embedding dimension.
+    predictor : bool
+        Learn the linear predictor (else it stays the identity).
+    whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose
+        As for :class:`~contrastive_gmm.InfoNCE`.
+    Attributes
+    ----------
+    predictor_ : (k, k) array
+        The learned linear predictor.
+
+    Examples
+    --------
+    >>> import contrastive_gmm as cg
+    >>> gmm = cg.GMM.random(4, 10, random_state=0)
+    >>> X, X_pos, _, _ = gmm.sample_pairs(5000, random_state=0)
+    >>> model = cg.SimSiam(3, whiten_output=True, random_state=0).fit(X, X_pos)
+    >>> bool(cg.subspace_angles(model.subspace(), gmm.fisher_subspace()).max() < 10)
+    True
+    """
+
+    _desc = "SimSiam"
+
+    def __init__(self, n_components: int = 2, predictor: bool = True, whiten_output: bool = False, batch_size: int = 512,
+                 max_epochs: int = 200, lr: float = 0.02, tol: float = 1e-4, patience: int = 2, reg: float = 1e-6,
+                 random_state: int | None = None, device: str = "cpu", verbose: bool = False) -> None:
+        self.predictor = predictor
+        self._common_init(n_components, whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose)
+
+    def _make_loss(self, k: int, device: torch.device) -> tuple[LossFn, tuple[torch.Tensor, ...]]:
+        # Start the predictor at the identity, as DirectPred-style analyses of linear SimSiam do;
+        # predictor=False keeps it fixed there (the ablation that collapses in Chen & He 2021).
+        self._predictor = torch.eye(k, device=device).requires_grad_(bool(self.predictor))
+        predictor = self._predictor
+        return (lambda a, b: simsiam_loss(a, b, predictor)), ((predictor,) if self.predictor else ())
+
+    def _fit_views(self, X: np.ndarray, X_pos: np.ndarray, labels: np.ndarray | None = None) -> None:
+        super()._fit_views(X, X_pos, labels)
+        self.predictor_ = self._predictor.detach().cpu().double().numpy()
+        del self._predictor
+
+
+class SigLIP(CLIP):
+    """Linear two-tower model trained with SigLIP's sigmoid pairwise loss (no softmax over the batch).
+
+    Each pair (i, j) of the batch is its own binary problem: matched (i = j) or not. The logits
+    are ``t sim(a_i, b_j) + b`` with ``t = 1 / temperature`` and a learned bias ``b``. Same API
+    and attributes as :class:`~contrastive_gmm.CLIP`.
+
+    Why these defaults (measured on ``MultimodalGMM.random(5, 16, 12, n_private_x=3)``,
+    n = 10000): SigLIP's own recipe (cosine, t = 10, b = -10, both learned) reached about 2x
+    closed-form CCA's angle; dot similarity on whitened embeddings at temperature 10 reached
+    1.1x. A learned scale then drifts (10 -> 1.8) and keeps the loss improving for the whole
+    epoch budget, so the scale is fixed by default (``learnable_temperature=True`` learns it,
+    clamped as CLIP's) and only the bias is learned.
+
+    Examples
+    --------
+    >>> import contrastive_gmm as cg
+    >>> mm = cg.MultimodalGMM.random(4, 10, 8, random_state=0)
+    >>> X, Y, z = mm.sample(5000, random_state=0)
+    >>> model = cg.SigLIP(3, random_state=0).fit(X, Y)
+    >>> bool(cg.subspace_angles(model.x_subspace(), mm.clip_target(0)).max() < 15)
+    True
+    """
+
+    def __init__(self, n_components: int = 2, temperature: float = 10.0, bias: float = 0.0, similarity: str = "dot",
+                 learnable_temperature: bool = False, whiten_output: bool = True, batch_size: int = 512,
+                 max_epochs: int = 200, lr: float = 0.02, tol: float = 1e-4, patience: int = 2, reg: float = 1e-6,
+                 random_state: int | None = None, device: str = "cpu", verbose: bool = False) -> None:
+        super().__init__(n_components=n_components, temperature=temperature, similarity=similarity,
+                         learnable_temperature=learnable_temperature, whiten_output=whiten_output, batch_size=batch_size,
+                         max_epochs=max_epochs, lr=lr, tol=tol, patience=patience, reg=reg,
+                         random_state=random_state, device=device, verbose=verbose)
+        self.bias = bias
+
+    def _make_loss(self, temperature: float, similarity: str, device: torch.device) -> tuple[LossFn, tuple[torch.Tensor, ...], Callable[[], float]]:
+        if not np.isfinite(self.bias):
+            raise ValueError(f"bias must be a finite number; got {self.bias}.")
+        log_scale = torch.tensor(math.log(1.0 / temperature), device=device, requires_grad=bool(self.learnable_temperature))
+        bias = torch.tensor(float(self.bias), device=device, requires_grad=True)
+        clamp = math.log(_MAX_LOGIT_SCALE)
+        loss = lambda a, b: sigmoid_pair_loss(a, b, log_scale.clamp(max=clamp), bias, similarity)  # noqa: E731
+        extra = (log_scale, bias) if self.learnable_temperature else (bias,)
+        return loss, extra, lambda: float(torch.exp(-log_scale.detach().clamp(max=clamp)))
+
+
+__all__ = [
+    "spectral_contrastive_loss",
+    "nt_xent_loss",
+    "supcon_loss",
+    "simsiam_loss",
+    "sigmoid_pair_loss",
+    "SpectralContrastiveLearner",
+    "SimCLR",
+    "SupCon",
+    "SimSiam",
+    "SigLIP",
+]

@@ -1,0 +1,148 @@
+"""Model files: every supported map round-trips to float precision, and nothing untrusted is unpickled."""
+
+import json
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.decomposition import PCA
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+import contrastive_gmm as cg
+from contrastive_gmm.model_io import FORMAT_VERSION, ModelFileError, as_linear_map
+
+
+@pytest.fixture(scope="module")
+def data():
+    gmm = cg.GMM.random(4, 8, random_state=0)
+    X, X_pos, z, _ = gmm.sample_pairs(600, random_state=0)
+    mm = cg.MultimodalGMM.random(4, 8, 6, random_state=0)
+    A, B, zz = mm.sample(600, random_state=0)
+    return X, X_pos, z, A, B
+
+
+def _fitted_one_view(data):
+    X, X_pos, z, _, _ = data
+    # Few epochs: these tests are about the file, not about training.
+    yield "infonce", cg.InfoNCE(3, max_epochs=3, random_state=0).fit(X, X_pos)
+    yield "pair_cca", cg.SpectralContrastive(3).fit(X, X_pos)
+    yield "lda", LinearDiscriminantAnalysis(n_components=3).fit(X, z)
+    yield "lda", LinearDiscriminantAnalysis(n_components=2, solver="eigen").fit(X, z)
+    yield "pca", PCA(3).fit(X)
+    yield "pca", PCA(3, whiten=True).fit(X)
+
+
+def test_one_view_models_round_trip_to_float_precision(tmp_path, data):
+    X = data[0]
+    for i, (method, model) in enumerate(_fitted_one_view(data)):
+        path = cg.save_model(model, tmp_path / f"m{i}.model", info={"seed": 3})
+        loaded = cg.load_model(path)
+        assert loaded.method == method and loaded.info == {"seed": 3}
+        np.testing.assert_allclose(loaded.transform(X), model.transform(X), rtol=1e-12, atol=1e-12 * np.abs(model.transform(X)).max())
+
+
+def test_clip_round_trips_both_views(tmp_path, data):
+    _, _, _, A, B = data
+    clip = cg.CLIP(3, max_epochs=3, random_state=0).fit(A, B)
+    loaded = cg.load_model(cg.save_model(clip, tmp_path / "clip.npz"))
+    assert isinstance(loaded, cg.TwoViewMap) and loaded.method == "clip"
+    for got, want in zip(loaded.transform(A, B), clip.transform(A, B)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(loaded.view(2).transform(B), clip.transform(A, B)[1], atol=1e-12)
+
+
+def test_header_is_documented_json_and_path_is_kept(tmp_path, data):
+    path = cg.save_model(cg.SpectralContrastive(2).fit(data[0], data[1]), tmp_path / "model.bin")
+    assert path == tmp_path / "model.bin" and path.exists()  # no ".npz" appended
+    with np.load(path, allow_pickle=False) as archive:
+        header = json.loads(str(archive["header"]))
+        assert sorted(archive.files) == ["components", "header", "mean"]
+    assert header["format"] == "contrastive-gmm-model" and header["format_version"] == FORMAT_VERSION
+    assert (header["method"], header["n_views"], header["n_features"], header["n_components"]) == ("pair_cca", 1, 8, 2)
+    assert header["library_version"] == cg.__version__
+
+
+class _Boom:
+    """Unpickling this would create a file: proof that a loader ran code from the file."""
+
+    def __init__(self, flag):
+        self.flag = flag
+
+    def __reduce__(self):
+        return (open, (self.flag, "w"))
+
+
+def test_a_pickle_inside_a_model_file_is_never_run(tmp_path):
+    flag = tmp_path / "pwned"
+    path = tmp_path / "evil.npz"
+    header = json.dumps({"format": "contrastive-gmm-model", "format_version": 1, "method": "pca", "n_views": 1, "n_features": 1, "n_components": 1})
+    np.savez(path, header=np.array(header), mean=np.array([_Boom(str(flag))], dtype=object), components=np.ones((1, 1)))
+    with pytest.raises(ModelFileError, match="cannot be read as an .npz archive"):
+        cg.load_model(path)
+    pickled = tmp_path / "evil.pkl"
+    pickled.write_bytes(pickle.dumps(_Boom(str(flag))))
+    with pytest.raises(ModelFileError, match="is not a model file"):
+        cg.load_model(pickled)
+    assert not flag.exists()
+
+
+def _write(path, header, **arrays):
+    np.savez(path, header=np.array(json.dumps(header)), **arrays)
+    return path
+
+
+@pytest.mark.parametrize(
+    "header_update, arrays, match",
+    [
+        ({"format": "other"}, {}, "is not a contrastive-gmm-model file"),
+        ({"format_version": 99}, {}, "written in model format 99; .* reads up to 1"),
+        ({"n_views": 3}, {}, "n_views 3"),
+        ({"n_features": 5}, {}, "header says n_features = 5 but the arrays have 2"),
+        ({}, {"components": np.ones((1, 3))}, "mean must have one entry per input feature"),
+        ({}, {"components": np.array([[np.nan, 1.0]])}, "must be finite"),
+        ({}, {"extra": np.ones(2)}, "must hold the arrays mean, components"),
+        ({}, {"mean": np.array(["a", "b"])}, "array 'mean' must be numeric"),
+    ],
+)
+def test_malformed_model_files(tmp_path, header_update, arrays, match):
+    header = {"format": "contrastive-gmm-model", "format_version": 1, "method": "pca", "n_views": 1, "n_features": 2, "n_components": 1}
+    content = {"mean": np.zeros(2), "components": np.ones((1, 2))} | arrays
+    path = _write(tmp_path / "m.npz", header | header_update, **content)
+    with pytest.raises(ModelFileError, match=match) as info:
+        cg.load_model(path)
+    assert str(info.value).startswith(str(path))
+
+
+def test_other_files_are_not_models(tmp_path):
+    np.savez(tmp_path / "data.npz", X=np.ones((3, 2)))
+    with pytest.raises(ModelFileError, match="no JSON 'header'"):
+        cg.load_model(tmp_path / "data.npz")
+    (tmp_path / "text.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(ModelFileError, match="is not a model file"):
+        cg.load_model(tmp_path / "text.csv")
+    np.savez(tmp_path / "badjson.npz", header=np.array("{not json"), mean=np.zeros(1), components=np.ones((1, 1)))
+    with pytest.raises(ModelFileError, match="not valid JSON"):
+        cg.load_model(tmp_path / "badjson.npz")
+    with pytest.raises(ModelFileError, match="no such model file"):
+        cg.load_model(tmp_path / "missing.npz")
+
+
+def test_what_cannot_be_saved(tmp_path, data):
+    with pytest.raises(TypeError, match="cannot save a KMeans"):
+        from sklearn.cluster import KMeans
+
+        cg.save_model(KMeans(2, n_init=1).fit(data[0]), tmp_path / "k.npz")
+    with pytest.raises(TypeError, match="not fitted"):
+        cg.save_model(cg.InfoNCE(2), tmp_path / "u.npz")
+    with pytest.raises(TypeError, match="lsqr"):
+        as_linear_map(LinearDiscriminantAnalysis(solver="lsqr").fit(data[0], data[2]))
+    with pytest.raises(ValueError, match="JSON-serialisable"):
+        cg.save_model(cg.LinearMap([0.0], [[1.0]]), tmp_path / "j.npz", info={"x": object()})
+    with pytest.raises(ValueError, match="same width"):
+        cg.TwoViewMap([0.0], [[1.0]], [0.0], [[1.0], [2.0]])
+
+
+def test_loaded_map_checks_widths(tmp_path):
+    loaded = cg.load_model(cg.save_model(cg.LinearMap([0.0, 0.0], [[1.0, 0.0]]), tmp_path / "m.npz"))
+    with pytest.raises(ValueError, match="X has 3 features, but LinearMap was fitted with 2"):
+        loaded.transform(np.ones((1, 3)))
