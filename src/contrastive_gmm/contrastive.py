@@ -406,7 +406,7 @@ class InfoNCE(_TrainedLinear):
         and stopping at the fourth (slower; the schedule before averaging existed).
     dtype : {"float32", "float64"}
         Precision of the data and the map during training (the loss is never computed below
-        float32). float64 is about 2x slower on CPU and changes the angle by well under a degree.
+        float32). float64 costs ~1.2x the time on CPU and changes the angle by a fraction of a degree.
     random_state : int, numpy Generator or None
         Seed of the initialisation and of the batch order.
     device : str
