@@ -207,7 +207,21 @@ class SpectralContrastiveLearner(_PairLearner):
         return spectral_contrastive_loss, ()
 
 
-class SimCLR(_PairLearner):
+class _SoftmaxPairLearner(_PairLearner):
+    """Shared parameters of the softmax losses (SimCLR, SupCon): a temperature and a similarity."""
+
+    def __init__(self, n_components: int = 2, temperature: float = 2.0, similarity: str = "cosine", whiten_output: bool = True,
+                 batch_size: int = 512, max_epochs: int = 200, lr: float = 0.02, tol: float = 1e-4, patience: int = 2,
+                 reg: float = 1e-6, random_state: int | None = None, device: str = "cpu", verbose: bool = False) -> None:
+        self.temperature = temperature
+        self.similarity = similarity
+        self._common_init(n_components, whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose)
+
+    def _softmax_params(self) -> tuple[float, str]:
+        return check_positive(self.temperature, "temperature"), check_choice(self.similarity, "similarity", SIMILARITIES)
+
+
+class SimCLR(_SoftmaxPairLearner):
     """Linear map trained with NT-Xent (SimCLR): both views of every pair are anchors.
 
     Parameters
@@ -232,20 +246,12 @@ class SimCLR(_PairLearner):
 
     _desc = "SimCLR"
 
-    def __init__(self, n_components: int = 2, temperature: float = 2.0, similarity: str = "cosine", whiten_output: bool = True,
-                 batch_size: int = 512, max_epochs: int = 200, lr: float = 0.02, tol: float = 1e-4, patience: int = 2,
-                 reg: float = 1e-6, random_state: int | None = None, device: str = "cpu", verbose: bool = False) -> None:
-        self.temperature = temperature
-        self.similarity = similarity
-        self._common_init(n_components, whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose)
-
     def _make_loss(self, k: int, device: torch.device) -> tuple[LossFn, tuple[torch.Tensor, ...]]:
-        tau = check_positive(self.temperature, "temperature")
-        sim = check_choice(self.similarity, "similarity", SIMILARITIES)
+        tau, sim = self._softmax_params()
         return (lambda a, b: nt_xent_loss(a, b, tau, sim)), ()
 
 
-class SupCon(_PairLearner):
+class SupCon(_SoftmaxPairLearner):
     """Linear map trained with the supervised contrastive loss: samples sharing a label are positives.
 
     ``fit(X, y)`` takes labels (or any group ids), not pairs. With labels it is a supervised
@@ -273,16 +279,8 @@ class SupCon(_PairLearner):
 
     _desc = "SupCon"
 
-    def __init__(self, n_components: int = 2, temperature: float = 2.0, similarity: str = "cosine", whiten_output: bool = True,
-                 batch_size: int = 512, max_epochs: int = 200, lr: float = 0.02, tol: float = 1e-4, patience: int = 2,
-                 reg: float = 1e-6, random_state: int | None = None, device: str = "cpu", verbose: bool = False) -> None:
-        self.temperature = temperature
-        self.similarity = similarity
-        self._common_init(n_components, whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose)
-
     def _make_loss(self, k: int, device: torch.device) -> tuple[LossFn, tuple[torch.Tensor, ...]]:
-        tau = check_positive(self.temperature, "temperature")
-        sim = check_choice(self.similarity, "similarity", SIMILARITIES)
+        tau, sim = self._softmax_params()
         return (lambda a, b, labels: supcon_loss(a, labels, tau, sim)), ()
 
     def fit(self, X: ArrayLike, y: ArrayLike) -> "SupCon":
