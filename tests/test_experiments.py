@@ -138,6 +138,25 @@ def test_threshold_trend_and_flat_checks():
     assert not missing.holds and math.isnan(missing.values["max"])
 
 
+def test_beats_check_needs_the_margin_on_every_setting():
+    stats = _stats({("x=1", "A"): 0.90, ("x=1", "B"): 0.70, ("x=10", "A"): 0.80, ("x=10", "B"): 0.75}, "nmi")
+    check = Check(check="beats", method="A", reference="B", metric="nmi", better="higher", margin=0.1)
+    result = evaluate_check(check, SETTINGS[:2], stats)
+    assert not result.holds  # x=10 gains only 0.05
+    assert result.values["min_gain"] == pytest.approx(0.05) and result.values["worst_setting"] == "x=10"
+    assert result.values["max_gain"] == pytest.approx(0.2)
+    assert evaluate_check(check.model_copy(update={"margin": 0.05 - 1e-12}), SETTINGS[:2], stats).holds
+    # A negative margin reads "within": A at most 0.03 below B.
+    within = check.model_copy(update={"reference": "A", "method": "B", "margin": -0.03})
+    assert not evaluate_check(within, SETTINGS[:2], stats).holds
+    assert evaluate_check(within.model_copy(update={"margin": -0.21}), SETTINGS[:2], stats).holds
+    # Lower is better: the gain is reference - method.
+    angles = _stats({("x=1", "A"): 3.0, ("x=1", "B"): 9.0})
+    assert evaluate_check(Check(check="beats", method="A", reference="B", margin=5), SETTINGS[:1], angles).holds
+    with pytest.raises(ValueError, match="needs a reference"):
+        Check(check="beats", method="A")
+
+
 def test_claims_fill_their_sentence_from_the_rows():
     s = spec(
         sweeps=[{"axis": "noise_variance", "values": [0.5, 30]}],

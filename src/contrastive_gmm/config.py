@@ -47,6 +47,7 @@ CHECK_FIELDS: dict[str, tuple[str, ...]] = {
     "below": ("method", "metric", "min", "max", "min_setting", "max_setting", "threshold", "n_settings"),
     "trend": ("method", "metric", "first", "last", "ratio", "slope", "x_first", "x_last", "factor"),
     "flat": ("method", "metric", "min", "max", "spread", "slack", "n_settings"),
+    "beats": ("method", "reference", "metric", "min_gain", "max_gain", "worst_setting", "margin", "n_settings"),
 }
 
 
@@ -66,13 +67,16 @@ class Check(BaseModel):
     - ``trend``: from the first to the last selected setting (one panel, by x), ``method`` grows
       (``increasing``) or shrinks (``decreasing``) by at least ``factor`` (default 1: any change).
     - ``flat``: ``max - min`` of ``method`` over the selected settings is at most ``slack``.
+    - ``beats``: ``method`` is better than ``reference`` by at least ``margin`` on every selected
+      setting (``method - reference >= margin`` where ``better = "higher"``; the gain is
+      ``reference - method`` where lower is better).
 
     ``panel``, ``settings``, ``x_min`` and ``x_max`` select settings (all of them by default).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    check: Literal["close", "above", "below", "trend", "flat"]
+    check: Literal["close", "above", "below", "trend", "flat", "beats"]
     as_: Optional[str] = Field(None, alias="as", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     method: str
     metric: str = "max_angle"
@@ -80,6 +84,7 @@ class Check(BaseModel):
     better: Literal["lower", "higher"] = "lower"
     factor: Optional[float] = Field(None, gt=0)
     slack: float = Field(2.0, ge=0)
+    margin: float = 0.0
     threshold: Optional[float] = None
     direction: Optional[Literal["increasing", "decreasing"]] = None
     panel: Optional[str] = None
@@ -89,8 +94,8 @@ class Check(BaseModel):
 
     @model_validator(mode="after")
     def _needs(self) -> "Check":
-        if self.check == "close" and self.reference is None:
-            raise ValueError("a 'close' check needs a reference method")
+        if self.check in ("close", "beats") and self.reference is None:
+            raise ValueError(f"a '{self.check}' check needs a reference method")
         if self.check in ("above", "below") and self.threshold is None:
             raise ValueError(f"an '{self.check}' check needs a threshold")
         if self.check == "trend" and self.direction is None:

@@ -52,7 +52,12 @@ BACKENDS = ("loky", "dask")
 RESULT_COLUMNS = ("study", "kind", "panel", "x", "setting", "method", "seed", "metric", "value", "fit_seconds", "run_seconds", "task")
 TIME_COLUMNS = ("fit_seconds", "run_seconds")
 # Modules whose import registers the built-in kinds; a new kind's module goes here.
-_BUILTIN_KIND_MODULES = ("contrastive_gmm.experiments", "contrastive_gmm.multimodal_study", "contrastive_gmm.zoo_study")
+_BUILTIN_KIND_MODULES = (
+    "contrastive_gmm.experiments",
+    "contrastive_gmm.multimodal_study",
+    "contrastive_gmm.zoo_study",
+    "contrastive_gmm.real_data_study",
+)
 
 
 class RunFileWarning(UserWarning):

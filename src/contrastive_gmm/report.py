@@ -196,6 +196,20 @@ def evaluate_check(check: Check, settings: Sequence[StudySetting], stats: dict) 
                           x_first=float(xs[0]), x_last=float(xs[-1]), factor=factor)
         else:
             values.update(first=nan, last=nan, ratio=nan, slope=nan, x_first=nan, x_last=nan, factor=factor)
+    elif check.check == "beats":
+        refs = [mean(s, check.reference) for s in chosen]
+        usable = usable and all(np.isfinite(refs))
+        sign = 1.0 if check.better == "higher" else -1.0
+        gains = [sign * (m - r) for m, r in zip(ms, refs)]
+        worst = int(np.argmin(gains)) if usable else None
+        values.update(
+            reference=check.reference,
+            margin=check.margin,
+            min_gain=gains[worst] if usable else nan,
+            max_gain=max(gains) if usable else nan,
+            worst_setting=chosen[worst].label if usable else "-",
+        )
+        holds = usable and all(g >= check.margin for g in gains)
     elif check.check == "flat":
         values.update(slack=check.slack, min=min(ms) if usable else nan, max=max(ms) if usable else nan)
         values["spread"] = values["max"] - values["min"]
@@ -342,18 +356,20 @@ def plot_panels(
         for j, panel in enumerate(panels):
             ax = axes[i][j]
             points = [s for s in settings if s.panel == panel]
+            # Only the methods this panel has (a study may run different methods in different panels).
+            shown = [m for m in methods if any((p.label, m, metric) in stats for p in points)]
             if all(isinstance(p.x, str) for p in points):
-                bar = 0.8 / max(len(methods), 1)
+                bar = 0.8 / max(len(shown), 1)
                 xs = np.arange(len(points))
-                for m_i, m in enumerate(methods):
+                for m_i, m in enumerate(shown):
                     cells = [mean_sd(stats[(p.label, m, metric)]) if (p.label, m, metric) in stats else (np.nan, 0.0) for p in points]
-                    ax.bar(xs + (m_i - (len(methods) - 1) / 2) * bar, [c[0] for c in cells], bar,
+                    ax.bar(xs + (m_i - (len(shown) - 1) / 2) * bar, [c[0] for c in cells], bar,
                            yerr=[c[1] for c in cells], capsize=2, color=colours[m], label=m)
                 ax.set_xticks(xs, [p.label for p in points], rotation=15, fontsize=8)
                 if angle:
                     ax.set_ylim(0, 92)
             else:
-                for m in methods:
+                for m in shown:
                     pts = sorted((float(p.x), *mean_sd(stats[(p.label, m, metric)])) for p in points if (p.label, m, metric) in stats)
                     if not pts:
                         continue
@@ -376,7 +392,11 @@ def plot_panels(
             if j == 0:
                 ax.set_ylabel(metric_labels.get(metric, metric))
             ax.grid(alpha=0.3)
-    handles, labels = axes[0][0].get_legend_handles_labels()
+    legend: dict[str, Any] = {}
+    for ax in axes[0]:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
+    labels, handles = list(legend), list(legend.values())
     # As many legend columns as fit the width (about 5.5 points per character at 9 pt).
     per_entry = 5.5 * max((len(label) for label in labels), default=1) + 40
     ncol = max(1, min(len(labels), int(width * 72 // per_entry)))
