@@ -124,7 +124,7 @@ def test_wrong_files_get_one_line_and_exit_code_2(app, wine_files, tmp_path):
         (["fit", "--data", str(folder / "wine.txt"), "--method", "pca", "-k", "2", "--out", str(model)], "unsupported file type '.txt'"),
     ]
     np.save(tmp_path / "narrow.npy", X[:, :5])
-    cases.append((["transform", "--model", str(model), "--data", str(tmp_path / "narrow.npy"), "--out", str(tmp_path / "z.csv")], "X has 5 features, but LinearMap was fitted with 13"))
+    cases.append((["transform", "--model", str(model), "--data", str(tmp_path / "narrow.npy"), "--out", str(tmp_path / "z.csv")], "X has 5 features, but LinearMap is expecting 13 features"))
     for args, expected in cases:
         line = _error_line(runner.invoke(app, args))
         assert line.startswith("error: ") and expected in line, (args, line)

@@ -106,7 +106,7 @@ def test_sklearn_protocol(theory_setting, fitted):
     np.testing.assert_array_equal(restored.transform(X[:5]), fitted.transform(X[:5]))
     small = cg.InfoNCE(2, max_epochs=2, random_state=0)
     np.testing.assert_allclose(
-        small.fit_transform(X[:600], X_pos=Xp[:600]),
+        small.fit_transform(X[:600], Xp[:600]),
         cg.InfoNCE(2, max_epochs=2, random_state=0).fit(X[:600], Xp[:600]).transform(X[:600]),
     )
 
@@ -182,5 +182,5 @@ def test_bad_input_gets_a_clear_error(X, X_pos, params, error, match):
 def test_transform_checks(fitted):
     with pytest.raises(NotFittedError):
         cg.InfoNCE(2).transform(GOOD)
-    with pytest.raises(ValueError, match="fitted with 40 features"):
+    with pytest.raises(ValueError, match="is expecting 40 features"):
         fitted.transform(GOOD)

@@ -144,5 +144,5 @@ def test_what_cannot_be_saved(tmp_path, data):
 
 def test_loaded_map_checks_widths(tmp_path):
     loaded = cg.load_model(cg.save_model(cg.LinearMap([0.0, 0.0], [[1.0, 0.0]]), tmp_path / "m.npz"))
-    with pytest.raises(ValueError, match="X has 3 features, but LinearMap was fitted with 2"):
+    with pytest.raises(ValueError, match="X has 3 features, but LinearMap is expecting 2 features"):
         loaded.transform(np.ones((1, 3)))

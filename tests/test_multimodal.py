@@ -106,7 +106,7 @@ def test_transform_follows_sklearn_cca(clip, sample):
     assert zy.shape == (5, clip.y_components_.shape[0])
     a, b = cg.CCA(2).fit_transform(X[:500], Y[:500])
     assert a.shape == b.shape == (500, 2)
-    with pytest.raises(ValueError, match="fitted with 30"):
+    with pytest.raises(ValueError, match="is expecting 30 features"):
         clip.transform(Y[:5])
     with pytest.raises(NotFittedError):
         cg.CLIP().transform(X)

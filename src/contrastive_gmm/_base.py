@@ -7,7 +7,47 @@ from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import check_matrix
+from ._validation import check_labels, check_matrix, check_paired
+
+
+def paired_views(
+    X: ArrayLike, second: ArrayLike | None, rng: np.random.Generator, owner: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """``fit``'s two arguments as two row-paired views ``(X, X_pos)``.
+
+    ``second`` is either the positives (2-D, the shape of ``X``: row i of it is the positive of
+    row i of ``X``) or class labels (1-D, one per row): each row is then paired with a random
+    other row of its class, drawn with ``rng`` (:func:`~contrastive_gmm.pair_indices_from_labels`;
+    rows alone in their class have no partner and are left out). Labels make the learners
+    scikit-learn supervised transformers: ``Pipeline`` and ``GridSearchCV`` pass ``y`` there.
+
+    Examples
+    --------
+    >>> X = np.arange(12.0).reshape(6, 2)
+    >>> A, B = paired_views(X, np.array([0, 0, 0, 1, 1, 2]), np.random.default_rng(0), "InfoNCE")
+    >>> A.shape, bool(np.all((A[:, 0] < 6) == (B[:, 0] < 6)))  # 5 rows have a partner of their class
+    ((5, 2), True)
+    """
+    if second is None:
+        raise ValueError(
+            f"{owner} requires y to be passed, but the target y is None: call fit(X, X_pos) with row-paired "
+            "positives, or fit(X, y) with class labels."
+        )
+    if np.asarray(second).ndim != 1:  # np.ndim would dispatch to the argument's own __array_function__
+        return check_paired(X, second)
+    from .pairs import pair_indices_from_labels  # pairs needs the mixture module; keep _base light
+
+    X = check_matrix(X, "X")
+    y = check_labels(second, X.shape[0], "y")
+    _, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
+    keep = np.flatnonzero(counts[inverse] >= 2)
+    if keep.size < 2:
+        raise ValueError(
+            f"{owner} builds positive pairs from the labels y, so some class needs at least 2 rows; got "
+            f"{len(counts)} class(es), each with 1 row."
+        )
+    P = keep[pair_indices_from_labels(y[keep], random_state=rng)]
+    return X[P[:, 0]], X[P[:, 1]]
 
 
 class LinearProjection(TransformerMixin, BaseEstimator):
@@ -16,14 +56,23 @@ class LinearProjection(TransformerMixin, BaseEstimator):
     Subclasses set ``mean_`` (d,), ``components_`` (k, d) and ``n_features_in_`` in ``fit``.
     """
 
+    #: Whether ``fit`` needs its second argument (positives or labels); scikit-learn's tags read it.
+    _requires_y: bool = True
+
+    def __sklearn_tags__(self):  # noqa: D105 - scikit-learn's estimator tags
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = self._requires_y
+        return tags
+
     def transform(self, X: ArrayLike) -> np.ndarray:
         """Centre ``X`` with the fitted mean and project it with the learned map; shape (n, k)."""
         check_is_fitted(self, "components_")
         X = check_matrix(X, "X", min_samples=1)
         if X.shape[1] != self.n_features_in_:
+            # scikit-learn's wording, which its estimator checks (and users' habits) expect.
             raise ValueError(
-                f"X has {X.shape[1]} features, but {type(self).__name__} was fitted with "
-                f"{self.n_features_in_} features."
+                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input (the width it was fitted with)."
             )
         return (X - self.mean_) @ self.components_.T
 
@@ -35,4 +84,4 @@ class LinearProjection(TransformerMixin, BaseEstimator):
         return u[:, keep]
 
 
-__all__ = ["LinearProjection"]
+__all__ = ["LinearProjection", "paired_views"]

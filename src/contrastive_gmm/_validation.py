@@ -7,30 +7,137 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.utils.validation import check_array, check_random_state
+from scipy import sparse
+from sklearn.utils.validation import check_random_state
+
+
+class InputTypeError(TypeError, ValueError):
+    """A value of the wrong type (a string where an array or a number is expected, complex data, ...).
+
+    A TypeError, and also a ValueError so that code which caught the ValueError these inputs
+    used to raise keeps working (scikit-learn's InvalidParameterError does the same).
+    """
+
+
+def _describe(value: Any) -> str:
+    """A short ``repr`` of a bad value for an error message, e.g. ``'abc' (str)``."""
+    text = repr(value)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return f"{text} ({type(value).__name__})"
+
+
+def _first_index(mask: np.ndarray) -> str:
+    """Where the first True of ``mask`` is: ``row 2, column 1`` for a matrix, ``index 3`` otherwise."""
+    where = tuple(int(i) for i in np.argwhere(mask)[0])
+    if len(where) == 2:
+        return f"row {where[0]}, column {where[1]}"
+    return f"index {where[0] if len(where) == 1 else where}"
+
+
+def check_numeric(value: Any, name: str) -> np.ndarray:
+    """Return ``value`` as a real numeric numpy array (any shape; NaN not checked), or raise naming ``name``.
+
+    None is a ValueError (the argument is missing); a string, a mapping, complex numbers or
+    non-numeric objects are an :class:`InputTypeError`; ragged nested lists are a ValueError.
+    Booleans and integers are returned as they are (callers convert to float).
+    """
+    if value is None:
+        raise ValueError(f"{name} is required but None was given.")
+    if isinstance(value, (str, bytes)):
+        raise InputTypeError(f"{name} must be a numeric array; got the string {_describe(value)}.")
+    if sparse.issparse(value):  # before the dict test: a dok_matrix is a dict
+        raise InputTypeError(
+            f"{name} must be a dense array; got a sparse {type(value).__name__} (sparse input is not supported; "
+            "convert it with .toarray())."
+        )
+    if isinstance(value, dict):
+        raise InputTypeError(f"{name} must be a numeric array; got a {type(value).__name__}.")
+    try:
+        arr = np.asarray(value)
+    except ValueError:
+        raise ValueError(
+            f"{name} must be a rectangular array (the same number of values in every row); got nested "
+            "sequences of different lengths."
+        ) from None
+    kind = arr.dtype.kind
+    if kind == "c":
+        # The closing words are scikit-learn's, which its estimator checks look for.
+        raise InputTypeError(f"{name} must hold real numbers; got complex values (dtype {arr.dtype}): Complex data not supported.")
+    if kind in "biuf":
+        return arr
+    if kind in "OUS":
+        try:
+            return arr.astype(np.float64)
+        except (ValueError, TypeError) as exc:
+            bad = next((v for v in arr.ravel() if not _is_real(v)), None)
+            raise InputTypeError(
+                f"{name} must be numeric; found the non-numeric value {_describe(bad)} (dtype {arr.dtype}): {exc}"
+            ) from None
+    raise InputTypeError(f"{name} must be numeric; got dtype {arr.dtype}.")
+
+
+def _is_real(v: Any) -> bool:
+    try:
+        float(v)
+    except (ValueError, TypeError):
+        return False
+    return not isinstance(v, complex)
+
+
+def check_finite(arr: np.ndarray, name: str) -> np.ndarray:
+    """Raise a ValueError naming ``name`` and the first bad entry if ``arr`` holds NaN or infinity."""
+    if arr.dtype.kind in "biu":
+        return arr
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(arr.sum()):  # fast path, as scikit-learn's: a finite sum means finite entries
+            return arr
+    finite = np.isfinite(arr)
+    if not finite.all():
+        bad = ~finite
+        raise ValueError(
+            f"{name} must be finite but contains NaN or infinity ({int(bad.sum())} value(s), the first at "
+            f"{_first_index(bad)}); remove or impute them."
+        )
+    return arr
+
+
+def check_float_array(value: Any, name: str, ndim: int | None = None) -> np.ndarray:
+    """Return ``value`` as a finite float64 array (of ``ndim`` dimensions, if given), or raise naming ``name``."""
+    arr = check_numeric(value, name)
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must be a {ndim}-D array; got a {arr.ndim}-D array of shape {arr.shape}.")
+    return check_finite(arr.astype(np.float64, copy=False), name)
 
 
 def check_matrix(X: ArrayLike, name: str = "X", min_samples: int = 2) -> np.ndarray:
-    """Return ``X`` as a finite 2-D float array with at least ``min_samples`` rows.
+    """Return ``X`` as a finite 2-D float array with at least ``min_samples`` rows and one column.
 
-    Raises ValueError naming ``name`` for NaN/inf, 1-D or 3-D input, or too few rows.
+    float32 stays float32; other numeric types become float64. Raises ValueError naming ``name``
+    for None, NaN/inf, 1-D or 3-D input, too few rows or no column, and :class:`InputTypeError`
+    for a string, complex numbers or non-numeric values.
     """
-    if X is None:
-        raise ValueError(f"{name} is required but None was given.")
-    arr = np.asarray(X) if not hasattr(X, "__array__") else X
-    if getattr(arr, "ndim", 2) != 2:
-        ndim = np.ndim(arr)
+    arr = check_numeric(X, name)
+    if arr.ndim != 2:
         raise ValueError(
             f"{name} must be a 2-D array of shape (n_samples, n_features); got a "
-            f"{ndim}-D array of shape {np.shape(arr)}. Reshape 1-D data with "
+            f"{arr.ndim}-D array of shape {arr.shape}. Reshape your data with "
             f"X.reshape(-1, 1) for one feature or X.reshape(1, -1) for one sample."
         )
-    return check_array(
-        X,
-        dtype=[np.float64, np.float32],
-        ensure_min_samples=min_samples,
-        input_name=name,
-    )
+    # "n sample(s) (shape=...) while a minimum of m is required" is scikit-learn's wording, which
+    # its estimator checks look for.
+    if arr.shape[0] < min_samples:
+        raise ValueError(
+            f"{name} has {arr.shape[0]} sample(s) (shape={arr.shape}) while a minimum of {min_samples} is "
+            "required (one row per sample)."
+        )
+    if arr.shape[1] < 1:
+        raise ValueError(
+            f"{name} has 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required (one column per feature)."
+        )
+    if arr.dtype not in (np.float64, np.float32):
+        arr = arr.astype(np.float64)
+    return check_finite(arr, name)
 
 
 def check_paired(
@@ -53,14 +160,40 @@ def check_paired(
     return A.astype(dtype, copy=False), B.astype(dtype, copy=False)
 
 
-def check_labels(y: ArrayLike, n_samples: int, name: str = "y") -> np.ndarray:
-    """Validate a 1-D label vector with one entry per sample."""
+def check_labels(y: ArrayLike, n_samples: int | None, name: str = "y") -> np.ndarray:
+    """Validate a 1-D label vector with one entry per sample (any length when ``n_samples`` is None).
+
+    Labels may be numbers or strings; a missing label (None, NaN) is a ValueError naming the row.
+    """
+    if y is None:
+        raise ValueError(f"{name} is required but None was given.")
+    if isinstance(y, (str, bytes)):
+        raise InputTypeError(f"{name} must be an array of labels (one per sample); got the string {_describe(y)}.")
     arr = np.asarray(y)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array of labels; got shape {arr.shape}.")
-    if arr.shape[0] != n_samples:
+    if n_samples is not None and arr.shape[0] != n_samples:
         raise ValueError(f"{name} must have one label per sample ({n_samples}); got {arr.shape[0]}.")
+    if arr.dtype.kind == "f":
+        missing = ~np.isfinite(arr)
+    elif arr.dtype == object:
+        missing = np.array([v is None or (isinstance(v, float) and not np.isfinite(v)) for v in arr], dtype=bool)
+    else:
+        missing = np.zeros(arr.shape, dtype=bool)
+    if missing.any():
+        raise ValueError(
+            f"{name} contains NaN or None (a missing value) at row {int(np.argmax(missing))}; every sample needs one."
+        )
     return arr
+
+
+def check_classes(y: np.ndarray, name: str = "y", min_classes: int = 2) -> np.ndarray:
+    """Return the distinct labels of ``y``; ValueError naming ``name`` when there are fewer than ``min_classes``."""
+    classes = np.unique(y)
+    if len(classes) < min_classes:
+        found = "no class" if len(classes) == 0 else f"{len(classes)} class(es) ({', '.join(repr(c.item()) for c in classes[:3])})"
+        raise ValueError(f"{name} must hold at least {min_classes} classes here; got {found}.")
+    return classes
 
 
 def check_index_pairs(pairs: ArrayLike, n_samples: int, name: str = "pairs") -> np.ndarray:
@@ -114,6 +247,15 @@ def check_positive_int(value: Any, name: str) -> int:
     return int(value)
 
 
+def check_nonnegative_int(value: Any, name: str) -> int:
+    """Check that ``value`` is an integer >= 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InputTypeError(f"{name} must be an integer >= 0; got {_describe(value)}.")
+    if value < 0:
+        raise ValueError(f"{name} must be an integer >= 0; got {value}.")
+    return int(value)
+
+
 def check_probability(value: Any, name: str) -> float:
     """Check that ``value`` is a real number in [0, 1]."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -124,15 +266,30 @@ def check_probability(value: Any, name: str) -> float:
 
 
 def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
-    """Check that ``value`` is one of the allowed strings."""
+    """Check that ``value`` is one of the allowed strings (:class:`InputTypeError` when it is not a string)."""
+    if not isinstance(value, str):
+        raise InputTypeError(
+            f"{name} must be one of {', '.join(repr(c) for c in choices)} (a string); got {_describe(value)}."
+        )
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(repr(c) for c in choices)}; got {value!r}.")
     return value
 
 
+def check_path(path: Any, name: str = "path") -> str:
+    """Return a file name given as ``str`` or ``os.PathLike`` as a ``str``; :class:`InputTypeError` otherwise."""
+    if isinstance(path, str):
+        return path
+    if hasattr(path, "__fspath__"):
+        text = path.__fspath__()
+        if isinstance(text, str):
+            return text
+    raise InputTypeError(f"{name} must be a file name (a str or pathlib.Path); got {_describe(path)}.")
+
+
 def check_spd(cov: ArrayLike, dim: int | None = None, name: str = "covariance") -> np.ndarray:
     """Check a symmetric positive-definite matrix (optionally of size ``dim``)."""
-    C = np.asarray(cov, dtype=np.float64)
+    C = check_numeric(cov, name).astype(np.float64)
     if C.ndim != 2 or C.shape[0] != C.shape[1]:
         raise ValueError(f"{name} must be a square 2-D matrix; got shape {C.shape}.")
     if dim is not None and C.shape[0] != dim:
@@ -155,7 +312,7 @@ def check_weights(weights: ArrayLike | None, n_components: int) -> np.ndarray:
     """Check mixture weights: ``n_components`` non-negative numbers summing to 1 (None: uniform)."""
     if weights is None:
         return np.full(n_components, 1.0 / n_components)
-    w = np.asarray(weights, dtype=np.float64)
+    w = check_numeric(weights, "weights").astype(np.float64)
     if w.shape != (n_components,):
         raise ValueError(f"weights must have one entry per component ({n_components}); got shape {w.shape}.")
     if not np.all(np.isfinite(w)) or np.any(w < 0):
@@ -166,9 +323,16 @@ def check_weights(weights: ArrayLike | None, n_components: int) -> np.ndarray:
 
 
 __all__ = [
+    "InputTypeError",
+    "check_numeric",
+    "check_finite",
+    "check_float_array",
     "check_matrix",
     "check_paired",
     "check_labels",
+    "check_classes",
+    "check_path",
+    "check_nonnegative_int",
     "check_index_pairs",
     "check_n_components",
     "check_positive",

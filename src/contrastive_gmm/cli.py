@@ -43,8 +43,10 @@ def _user_errors() -> Iterator[None]:
         # The reader went away (`cgmm list | head`): stop quietly, as the Python docs advise.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(1) from None
-    except (ConfigError, ValueError, FileNotFoundError, ConnectionError) as exc:
-        typer.echo(f"error: {exc}", err=True)
+    except (ConfigError, ValueError, TypeError, OSError) as exc:
+        # OSError covers FileNotFoundError, ConnectionError (a Dask scheduler) and unwritable folders.
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        typer.echo(f"error: {message}", err=True)
         raise typer.Exit(2) from None
 
 

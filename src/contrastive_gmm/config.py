@@ -57,6 +57,11 @@ _TEXT_FIELDS = {"method", "reference", "metric", "worst_setting", "min_setting",
 class ConfigError(ValueError):
     """A study spec is unreadable or invalid; the message is one line naming the file and field."""
 
+    def __init__(self, message: str) -> None:
+        # Keys and values come from the user's file: escape newlines and control characters so
+        # the message stays one line whatever the spec holds.
+        super().__init__("".join(c if c.isprintable() else repr(c)[1:-1] for c in str(message)))
+
 
 class Check(BaseModel):
     """One measurable part of a claim, computed from the per-setting means over seeds.
@@ -292,6 +297,8 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: no such file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path.name}: invalid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path.name}: invalid TOML: not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
 

@@ -20,11 +20,11 @@ import torch
 from numpy.typing import ArrayLike
 from tqdm.auto import tqdm
 
-from ._base import LinearProjection
+from ._base import LinearProjection, paired_views
 from ._validation import (
+    InputTypeError,
     check_choice,
     check_n_components,
-    check_paired,
     check_positive,
     check_positive_int,
 )
@@ -50,9 +50,26 @@ class CollapseWarning(UserWarning):
 
 
 def whitener(cov: np.ndarray, reg: float) -> np.ndarray:
-    """Return the symmetric ``S^{-1/2}`` of the ridged covariance ``S``."""
-    vals, vecs = np.linalg.eigh(ridge(cov, reg))
-    return (vecs / np.sqrt(vals)) @ vecs.T
+    """Return the symmetric ``S^{-1/2}`` of the ridged covariance ``S``, zero on ``cov``'s null space.
+
+    Why zero there: a constant or duplicated feature gives ``cov`` a null direction, which the
+    ridge alone would scale up by ``1 / sqrt(reg)``; no data moves a learned map along it, so
+    its random initial weight would stay and blow up on new data (InfoNCE's weights reached
+    ~190 with a constant column). Null means an eigenvalue of ``cov`` at rounding level
+    (``d * eps * largest``, numpy's ``matrix_rank`` rule), so genuinely small variances stay.
+
+    Examples
+    --------
+    >>> W = whitener(np.diag([4.0, 1.0, 0.0]), 0.0)
+    >>> np.round(W, 6).tolist()
+    [[0.5, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]]
+    """
+    ridged = ridge(cov, reg)
+    vals, vecs = np.linalg.eigh(ridged)
+    shift = float(np.trace(ridged) - np.trace(cov)) / cov.shape[0]  # the ridge added to every eigenvalue
+    null = vals - shift <= cov.shape[0] * np.finfo(np.float64).eps * max(float(vals.max()) - shift, 0.0)
+    root = np.where(null, np.inf, np.sqrt(np.where(null, 1.0, vals)))  # dividing by inf zeroes a null direction
+    return (vecs / root) @ vecs.T
 
 
 def whiten_to_tensor(
@@ -120,6 +137,22 @@ def intra_op_threads(num_threads: int | None) -> Iterator[None]:
                 torch.set_num_threads(_threads_saved)
 
 
+def check_device(device: object) -> torch.device:
+    """``device`` as a torch device, or a ValueError naming the argument (torch's own error names none).
+
+    >>> check_device("cpu")
+    device(type='cpu')
+    """
+    if isinstance(device, torch.device):
+        return device
+    if not isinstance(device, str):
+        raise InputTypeError(f"device must be a string such as 'cpu' or 'cuda'; got {device!r} ({type(device).__name__}).")
+    try:
+        return torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"device must be a torch device such as 'cpu', 'cuda' or 'cuda:1'; got {device!r}.") from None
+
+
 def _torch_generator(random_state: int | None | np.random.Generator) -> torch.Generator:
     """A torch Generator seeded from ``random_state`` (fresh entropy when None)."""
     if isinstance(random_state, np.random.Generator):
@@ -127,6 +160,8 @@ def _torch_generator(random_state: int | None | np.random.Generator) -> torch.Ge
     elif random_state is None:
         seed = int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> 1)
     elif isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
+        if random_state < 0:  # torch would silently remap it; numpy (and the rest of the library) refuse
+            raise ValueError(f"random_state must be a non-negative integer seed; got {random_state}.")
         seed = int(random_state)
     else:
         raise TypeError(f"random_state must be None, an int or a numpy Generator; got {random_state!r}.")
@@ -178,7 +213,7 @@ def train_linear_maps(
     Polyak averaging removes the steps' noise, so training can stop at the first plateau instead
     of cooling the learning rate down; ``extra_params`` keep their last values. ``num_threads``
     sets torch's intra-op threads for the loop (see :func:`intra_op_threads`; None: unchanged).
-    A non-finite loss skips the step and halves the learning rate; ``_MAX_BAD_STEPS`` of them raise FloatingPointError. Returns the maps
+    A non-finite loss or gradient skips the step and halves the learning rate; ``_MAX_BAD_STEPS`` of them raise FloatingPointError. Returns the maps
     (one per init) and a history dict (mean loss per period, epochs run, stop reason, number of
     averaged steps).
 
@@ -228,7 +263,8 @@ def _train_linear_maps(
     device = A.device
     param = parametrize or (lambda U: U)
     Us = [init.clone().requires_grad_(True) for init in inits]
-    opt = torch.optim.Adam([*Us, *extra_params], lr=lr)
+    params = [*Us, *extra_params]
+    opt = torch.optim.Adam(params, lr=lr)
     batch_size = min(batch_size, n)
     n_batches = max(1, n // batch_size)  # drop the ragged tail: every batch has the same negatives count
     # Small data sets make short epochs whose loss says little: judge progress over >= 64 steps.
@@ -255,20 +291,22 @@ def _train_linear_maps(
             # index_select: ~10x faster than A[idx] for a few hundred rows on CPU.
             a, b = A.index_select(0, idx) @ Va.T, B.index_select(0, idx) @ Vb.T
             loss = loss_fn(a, b) if batch_data is None else loss_fn(a, b, batch_data.index_select(0, idx))
-            value = float(loss.detach())  # the one host sync of the step
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            # One host sync per step: the loss and whether every gradient is finite.
+            grads_finite = torch.stack([torch.isfinite(p.grad).all() for p in params if p.grad is not None]).all()
+            value = float(torch.where(grads_finite, loss.detach(), torch.nan))
             if not math.isfinite(value):
-                # Skip the step and cool down: a NaN must never reach the parameters.
+                # Undo the step (it is never taken) and cool down: a NaN must never reach the parameters.
                 bad_steps += 1
                 if bad_steps >= _MAX_BAD_STEPS:
                     raise FloatingPointError(
-                        f"the loss was not finite at {bad_steps} steps even after lowering the learning rate; "
-                        "check the input scale or raise the temperature."
+                        f"the loss or its gradient was not finite at {bad_steps} steps even after lowering the "
+                        "learning rate; check the input scale or raise the temperature."
                     )
                 for group in opt.param_groups:
                     group["lr"] *= 0.5
                 continue
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
             opt.step()
             if average:
                 with torch.no_grad():
@@ -322,9 +360,79 @@ def _train_linear_maps(
 
 
 class _TrainedLinear(LinearProjection):
-    """Shared bookkeeping of trained maps: collapse diagnostics in whitened coordinates."""
+    """Shared fit of trained maps: pairs, whitening, training from a random start, collapse diagnostics.
+
+    Subclasses hold ``whiten_output``, ``batch_size``, ``max_epochs``, ``lr``, ``tol``,
+    ``patience``, ``reg``, ``random_state``, ``device`` and ``verbose`` (InfoNCE's parameters).
+    """
 
     collapse_tol: float = 1e-2
+    #: What to try when the map collapses (each loss has its own remedy).
+    _collapse_hint: str = "try whiten_output=True (the embedding then keeps identity covariance) or a lower temperature"
+
+    def _views(self, X: ArrayLike, second: ArrayLike | None, gen: torch.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """fit's arguments as row-paired views (see :func:`~contrastive_gmm._base.paired_views`)."""
+        rng = None
+        if second is not None and np.asarray(second).ndim == 1:
+            # Same-class partners from the fit's own generator: one random_state drives the whole fit.
+            rng = np.random.default_rng(int(torch.randint(2**62, (1,), generator=gen)))
+        return paired_views(X, second, rng, type(self).__name__)
+
+    def _train_whitened(
+        self,
+        X: np.ndarray,
+        X_pos: np.ndarray,
+        k: int,
+        loss_fn: Callable[..., torch.Tensor],
+        gen: torch.Generator,
+        *,
+        extra_params: tuple[torch.Tensor, ...] = (),
+        labels: np.ndarray | None = None,
+        init: Callable[[np.ndarray], np.ndarray] | None = None,
+        dtype: torch.dtype = torch.float32,
+        desc: str = "fit",
+        max_halvings: int = _MAX_HALVINGS,
+        average: bool = False,
+    ) -> dict:
+        """Train one map shared by both views in whitened coordinates; set the fitted attributes.
+
+        ``init(cross_white)`` replaces the random start (drawn first either way, so the
+        generator's stream does not depend on it). Returns :func:`train_linear_maps`' history.
+        """
+        d = X.shape[1]
+        device = check_device(self.device)
+        mean, cov, cross = pair_moments(X, X_pos)
+        inv_sqrt = whitener(cov, self.reg)
+        cross_white = inv_sqrt @ cross @ inv_sqrt
+        start = torch.randn(k, d, generator=gen) / math.sqrt(d)
+        if init is not None:
+            start = torch.as_tensor(init(cross_white))
+        to = lambda a: whiten_to_tensor(a, mean, inv_sqrt, dtype, device)  # noqa: E731
+        (V,), history = train_linear_maps(
+            (to(X), to(X_pos)),
+            [start.to(device=device, dtype=dtype)],
+            loss_fn,
+            parametrize=orthonormal_rows if self.whiten_output else None,
+            extra_params=extra_params,
+            batch_data=None if labels is None else torch.as_tensor(labels, device=device),
+            batch_size=self.batch_size,
+            max_epochs=self.max_epochs,
+            lr=self.lr,
+            tol=self.tol,
+            patience=self.patience,
+            generator=gen,
+            verbose=self.verbose,
+            desc=desc,
+            max_halvings=max_halvings,
+            average=average,
+            # One thread for small batches: faster, and bit-identical whatever the machine's thread count.
+            num_threads=1 if device.type == "cpu" and self.batch_size <= _SINGLE_THREAD_MAX_BATCH else None,
+        )
+        V = V.cpu().double().numpy()
+        self.mean_, self.components_, self.n_features_in_ = mean, V @ inv_sqrt, d
+        self.n_iter_, self.loss_curve_ = history["epochs"], history["loss"]
+        self._set_diagnostics(V, cross_white)
+        return history
 
     def _set_diagnostics(self, V: np.ndarray, cross_white: np.ndarray) -> None:
         # Singular values of the map on whitened data: their squares are the embedding's variances.
@@ -338,9 +446,9 @@ class _TrainedLinear(LinearProjection):
             warnings.warn(
                 f"{type(self).__name__} collapsed: {len(s) - self.effective_rank_} of {len(s)} directions have a "
                 f"singular value below {self.collapse_tol:g} x the largest (singular values {np.round(s / s.max(), 4)}). "
-                "The embedding has lost a direction; try a lower temperature.",
+                f"The embedding has lost a direction; {self._collapse_hint}.",
                 CollapseWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
 
 
@@ -500,49 +608,28 @@ class InfoNCE(_TrainedLinear):
         check_choice(self.dtype, "dtype", tuple(_DTYPES))
         return check_n_components(self.n_components, d)
 
-    def fit(self, X: ArrayLike, X_pos: ArrayLike) -> "InfoNCE":
-        """Learn the map from row-paired views ``X`` (n, d) and ``X_pos`` (n, d)."""
-        if X_pos is None:
-            raise ValueError("InfoNCE.fit needs the positives: call fit(X, X_pos) with row-paired views.")
-        X, X_pos = check_paired(X, X_pos)
-        d = X.shape[1]
-        k = self._check_params(d)
+    def fit(self, X: ArrayLike, y: ArrayLike) -> "InfoNCE":
+        """Learn the map from row-paired views: ``X`` (n, d) and its positives ``y = X_pos`` (n, d).
+
+        ``y`` may instead be class labels (1-D, one per row of ``X``): each row is then paired
+        with a random other row of its class (so the learner works in a scikit-learn
+        ``Pipeline`` or ``GridSearchCV``, which pass labels as ``y``).
+        """
         gen = _torch_generator(self.random_state)
-        mean, cov, cross = pair_moments(X, X_pos)
-        inv_sqrt = whitener(cov, self.reg)
-        cross_white = inv_sqrt @ cross @ inv_sqrt
-        device, dtype = torch.device(self.device), _DTYPES[self.dtype]
-        to = lambda a: whiten_to_tensor(a, mean, inv_sqrt, dtype, device)  # noqa: E731
-        init = torch.randn(k, d, generator=gen) / math.sqrt(d)
-        if self.init == "pair_cca":
-            # Pair CCA in whitened coordinates: the top eigenvectors of the whitened cross-covariance.
-            init = torch.as_tensor(np.linalg.eigh(cross_white)[1][:, ::-1][:, :k].T.copy())
+        X, X_pos = self._views(X, y, gen)
+        k = self._check_params(X.shape[1])
         temperature, similarity, symmetric = float(self.temperature), self.similarity, bool(self.symmetric)
-        (V,), history = train_linear_maps(
-            (to(X), to(X_pos)),
-            [init.to(device=device, dtype=dtype)],
-            lambda a, b: info_nce(a, b, temperature, similarity, symmetric),
-            batch_size=self.batch_size,
-            max_epochs=self.max_epochs,
-            lr=self.lr,
-            tol=self.tol,
-            patience=self.patience,
-            parametrize=orthonormal_rows if self.whiten_output else None,
-            generator=gen,
-            verbose=self.verbose,
+        # Pair CCA in whitened coordinates: the top eigenvectors of the whitened cross-covariance.
+        pair_cca = lambda cw: np.linalg.eigh(cw)[1][:, ::-1][:, :k].T.copy()  # noqa: E731
+        history = self._train_whitened(
+            X, X_pos, k, lambda a, b: info_nce(a, b, temperature, similarity, symmetric), gen,
+            init=pair_cca if self.init == "pair_cca" else None,
+            dtype=_DTYPES[self.dtype],
             desc="InfoNCE",
             max_halvings=_INFONCE_HALVINGS if self.average else _MAX_HALVINGS,
             average=bool(self.average),
-            num_threads=1 if device.type == "cpu" and self.batch_size <= _SINGLE_THREAD_MAX_BATCH else None,
         )
-        V = V.cpu().double().numpy()
-        self.mean_ = mean
-        self.components_ = V @ inv_sqrt
-        self.n_features_in_ = d
-        self.n_iter_ = history["epochs"]
         self.n_averaged_steps_ = history["averaged_steps"]
-        self.loss_curve_ = history["loss"]
-        self._set_diagnostics(V, cross_white)
         return self
 
 

@@ -33,7 +33,7 @@ from typing import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validation import check_choice, check_index_pairs, check_labels
+from ._validation import check_choice, check_index_pairs, check_labels, check_matrix, check_path
 
 REAL_DATASETS = ("digits", "wine", "breast_cancer")
 DIGIT_VIEWS = ("checkerboard", "halves")
@@ -375,7 +375,7 @@ def load_data_file(
     >>> data.X.tolist(), data.y.tolist(), data.X2.tolist()
     ([[1.0, 2.0], [3.0, 4.0]], ['cat', 'dog'], [[5.0], [6.0]])
     """
-    text = os.fspath(path)
+    text = check_path(path)
     suffix = Path(text).suffix.lower()
     if suffix not in FILE_SUFFIXES:
         raise _fail(text, f"unsupported file type {suffix or '(no suffix)'!r}; use one of {', '.join(FILE_SUFFIXES)}.")
@@ -403,13 +403,15 @@ def write_embedding(path: str | os.PathLike, Z: ArrayLike, *, Z2: ArrayLike | No
     >>> load_data_file(path).X.tolist()
     [[1.0, 0.0], [0.0, 1.0]]
     """
-    out = Path(os.fspath(path))
+    out = Path(check_path(path))
     suffix = out.suffix.lower()
     if suffix not in FILE_SUFFIXES:
         raise ValueError(f"path: unsupported output type {suffix or '(no suffix)'!r} for {out}; use one of {', '.join(FILE_SUFFIXES)}.")
-    Z = np.asarray(Z, dtype=np.float64)
-    Z2 = None if Z2 is None else np.asarray(Z2, dtype=np.float64)
-    y = None if y is None else np.asarray(y)
+    Z = check_matrix(Z, "Z", min_samples=1).astype(np.float64, copy=False)
+    Z2 = None if Z2 is None else check_matrix(Z2, "Z2", min_samples=1).astype(np.float64, copy=False)
+    if Z2 is not None and Z2.shape[0] != Z.shape[0]:
+        raise ValueError(f"Z2 must be row-paired with Z; got {Z2.shape[0]} and {Z.shape[0]} rows.")
+    y = None if y is None else check_labels(y, Z.shape[0])
     if suffix == ".npz":
         arrays = {"X": Z, **({"X2": Z2} if Z2 is not None else {}), **({"y": y} if y is not None else {})}
         with open(out, "wb") as handle:

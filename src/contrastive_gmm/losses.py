@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import distributed
-from ._validation import check_choice, check_positive
+from ._validation import InputTypeError, check_choice, check_positive
 
 SIMILARITIES = ("cosine", "dot")
 
@@ -43,10 +43,30 @@ def _embed(x: torch.Tensor, similarity: str, dtype: torch.dtype) -> torch.Tensor
 
 
 def _check_pair(a: torch.Tensor, b: torch.Tensor) -> None:
+    """Row-paired real embeddings: tensors, 2-D, equal shapes, at least one row, finite."""
+    for name, t in (("a", a), ("b", b)):
+        if not isinstance(t, torch.Tensor):
+            raise InputTypeError(f"{name} must be a torch.Tensor of embeddings (n, k); got {type(t).__name__} (use torch.as_tensor).")
+        if t.is_complex() or t.dtype == torch.bool:
+            raise InputTypeError(f"{name} must hold real numbers; got dtype {t.dtype} (complex or bool).")
     if a.ndim != 2 or a.shape != b.shape:
-        raise ValueError(f"a and b must be 2-D with equal shapes; got {tuple(a.shape)} and {tuple(b.shape)}.")
+        raise ValueError(f"a and b must be 2-D with equal shapes (n, k); got {tuple(a.shape)} and {tuple(b.shape)}.")
     if a.shape[0] < 1:
-        raise ValueError("a and b must hold at least one row (pair).")
+        raise ValueError("a and b must hold at least one row (pair); got 0 rows.")
+
+
+def _finite_inputs(loss: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Return ``loss``; ValueError naming ``a`` or ``b`` when a NaN or infinite embedding made it non-finite.
+
+    Non-finite inputs always give a non-finite loss, so only the scalar loss is checked on the
+    common path: one host sync, which a training loop makes anyway to read the loss. A
+    non-finite loss from finite inputs (overflow) is returned for the caller to handle.
+    """
+    if not bool(torch.isfinite(loss.detach())):
+        for name, t in (("a", a), ("b", b)):
+            if not bool(torch.isfinite(t).all()):
+                raise ValueError(f"{name} must be finite but contains NaN or infinity; check the model's inputs and learning rate.")
+    return loss
 
 
 def check_chunk_size(chunk_size: int | None) -> int | None:
@@ -54,7 +74,7 @@ def check_chunk_size(chunk_size: int | None) -> int | None:
     if chunk_size is None:
         return None
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, numbers.Integral):
-        raise ValueError(f"chunk_size must be None or an integer >= 1; got {chunk_size!r}.")
+        raise InputTypeError(f"chunk_size must be None or an integer >= 1; got {chunk_size!r} ({type(chunk_size).__name__}).")
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be None or an integer >= 1; got {chunk_size}.")
     return int(chunk_size)
@@ -207,7 +227,8 @@ def info_nce(
     check_choice(similarity, "similarity", SIMILARITIES)
     chunk_size = check_chunk_size(chunk_size)
     dtype = _compute_dtype(a, b)
-    return _contrastive(_embed(a, similarity, dtype), _embed(b, similarity, dtype), scale, bool(symmetric), chunk_size, gather_distributed)
+    loss = _contrastive(_embed(a, similarity, dtype), _embed(b, similarity, dtype), scale, bool(symmetric), chunk_size, gather_distributed)
+    return _finite_inputs(loss, a, b)
 
 
 class InfoNCELoss(nn.Module):
@@ -357,10 +378,11 @@ class CLIPLoss(nn.Module):
         dtype = _compute_dtype(a, b)
         if isinstance(scale, torch.Tensor):
             scale = scale.to(dtype)
-        return _contrastive(
+        loss = _contrastive(
             _embed(a, self.similarity, dtype), _embed(b, self.similarity, dtype), scale, True,
             self.chunk_size, self.gather_distributed,
         )
+        return _finite_inputs(loss, a, b)
 
     def extra_repr(self) -> str:
         return (

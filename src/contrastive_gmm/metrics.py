@@ -11,17 +11,17 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.metrics.cluster import contingency_matrix
 
-from ._validation import check_labels, check_matrix
+from ._validation import check_classes, check_float_array, check_labels, check_matrix, check_n_components
 
 
 def _basis(A: ArrayLike, name: str) -> np.ndarray:
-    M = np.asarray(A, dtype=np.float64)
+    M = check_float_array(A, name)
     if M.ndim == 1:
         M = M[:, None]
-    if M.ndim != 2 or M.shape[1] < 1:
+    if M.ndim != 2 or M.shape[0] < 1 or M.shape[1] < 1:
         raise ValueError(f"{name} must be a d x k matrix whose columns span a subspace; got shape {M.shape}.")
-    if not np.all(np.isfinite(M)):
-        raise ValueError(f"{name} contains NaN or infinity.")
+    if not np.any(M):
+        raise ValueError(f"{name} is all zeros, so it spans no subspace; it needs at least one non-zero column.")
     return M
 
 
@@ -54,7 +54,9 @@ def clustering_accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     >>> clustering_accuracy([0, 0, 1, 1, 2], [1, 1, 0, 0, 0])
     0.8
     """
-    y_true = np.asarray(y_true)
+    y_true = check_labels(y_true, None, "y_true")
+    if len(y_true) == 0:
+        raise ValueError("y_true must hold at least one label; got none.")
     y_pred = check_labels(y_pred, len(y_true), "y_pred")
     C = contingency_matrix(y_true, y_pred)
     rows, cols = linear_sum_assignment(-C)
@@ -62,10 +64,15 @@ def clustering_accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
 
 
 def cluster_scores(Z: ArrayLike, y: ArrayLike, n_clusters: int | None = None, random_state: int = 0) -> dict[str, float]:
-    """k-means on embeddings ``Z``; returns NMI, ARI and Hungarian accuracy against labels ``y``."""
+    """k-means on embeddings ``Z``; returns NMI, ARI and Hungarian accuracy against labels ``y``.
+
+    ``y`` needs at least two classes; ``n_clusters`` (default: the number of classes) is at
+    most the number of samples.
+    """
     Z = check_matrix(Z, "Z")
     y = check_labels(y, Z.shape[0])
-    k = len(np.unique(y)) if n_clusters is None else n_clusters
+    classes = check_classes(y, "y")
+    k = len(classes) if n_clusters is None else check_n_components(n_clusters, Z.shape[0], "n_clusters")
     pred = KMeans(n_clusters=k, n_init=10, random_state=random_state).fit_predict(Z)
     return {
         "nmi": float(normalized_mutual_info_score(y, pred)),
@@ -77,10 +84,18 @@ def cluster_scores(Z: ArrayLike, y: ArrayLike, n_clusters: int | None = None, ra
 def linear_probe_accuracy(
     Z_train: ArrayLike, y_train: ArrayLike, Z_test: ArrayLike, y_test: ArrayLike
 ) -> float:
-    """Test accuracy of a logistic-regression probe trained on embedded training data."""
+    """Test accuracy of a logistic-regression probe trained on embedded training data.
+
+    ``y_train`` needs at least two classes; ``Z_test`` has the width of ``Z_train``.
+    """
     Z_train, Z_test = check_matrix(Z_train, "Z_train"), check_matrix(Z_test, "Z_test", min_samples=1)
-    probe = LogisticRegression(max_iter=2000).fit(Z_train, check_labels(y_train, Z_train.shape[0], "y_train"))
-    return float(probe.score(Z_test, check_labels(y_test, Z_test.shape[0], "y_test")))
+    if Z_test.shape[1] != Z_train.shape[1]:
+        raise ValueError(f"Z_test must have the same number of features as Z_train ({Z_train.shape[1]}); got {Z_test.shape[1]}.")
+    y_train = check_labels(y_train, Z_train.shape[0], "y_train")
+    check_classes(y_train, "y_train")
+    y_test = check_labels(y_test, Z_test.shape[0], "y_test")
+    probe = LogisticRegression(max_iter=2000).fit(Z_train, y_train)
+    return float(probe.score(Z_test, y_test))
 
 
 def score_map(
@@ -108,9 +123,26 @@ def score_map(
     >>> bool(s["max_angle"] < 10 and s["nmi"] > 0.5)
     True
     """
+    if not hasattr(model, "transform"):
+        raise TypeError(
+            f"model must be a fitted linear map with transform() (a contrastive_gmm learner, PCA, LDA); "
+            f"got {type(model).__name__}."
+        )
+    for data, labels, names in ((X_test, y_test, ("X_test", "y_test")), (X_train, y_train, ("X_train", "y_train"))):
+        if (data is None) != (labels is None):
+            given, missing = names if labels is None else names[::-1]
+            raise ValueError(f"{missing} is missing: {names[0]} and {names[1]} must be given together; got only {given}.")
+    if X_train is not None and X_test is None:
+        raise ValueError("X_test and y_test are missing: the probe trained on X_train is scored on them.")
     out: dict[str, float] = {}
     if target is not None:
-        angles = subspace_angles(learned_subspace(model), target)
+        basis = learned_subspace(model)
+        target = _basis(target, "target")
+        if target.shape[0] != basis.shape[0]:
+            raise ValueError(
+                f"target must have one row per input feature of the model ({basis.shape[0]}); got {target.shape[0]} rows."
+            )
+        angles = subspace_angles(basis, target)
         out["max_angle"] = float(angles.max())
         out["sin_max_angle"] = float(np.sin(np.radians(angles.max())))
     if X_test is not None and y_test is not None:
@@ -136,7 +168,7 @@ def learned_subspace(model: object) -> np.ndarray:
     elif hasattr(model, "components_"):
         W = np.asarray(model.components_).T
     else:
-        raise TypeError(f"cannot read a linear map from {type(model).__name__}: it has no subspace(), scalings_ or components_.")
+        raise TypeError(f"model must be a fitted linear map; cannot read one from {type(model).__name__}: it has no subspace(), scalings_ or components_.")
     return np.linalg.qr(W)[0]
 
 

@@ -15,11 +15,13 @@ import scipy.linalg
 from numpy.typing import ArrayLike
 
 from ._validation import (
+    InputTypeError,
+    check_float_array,
     check_n_components,
+    check_nonnegative_int,
     check_positive,
     check_positive_int,
     check_probability,
-    check_random_state,
     check_spd,
     check_weights,
 )
@@ -28,16 +30,21 @@ RandomState = Optional[int | np.random.RandomState | np.random.Generator]
 
 
 def _rng(random_state: RandomState) -> np.random.Generator:
-    """Return a numpy Generator from an int, a Generator, a RandomState or None."""
+    """Return a numpy Generator from a non-negative int, a Generator, a RandomState or None."""
     if isinstance(random_state, np.random.Generator):
         return random_state
     if isinstance(random_state, np.random.RandomState):
         return np.random.default_rng(random_state.randint(0, 2**31 - 1))
-    if random_state is None or isinstance(random_state, (int, np.integer)):
+    if random_state is None:
+        return np.random.default_rng()
+    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
+        if random_state < 0:
+            raise ValueError(f"random_state must be a non-negative integer seed; got {random_state}.")
         return np.random.default_rng(random_state)
-    # Let scikit-learn produce its usual error for anything else.
-    check_random_state(random_state)
-    raise TypeError(f"random_state must be None, an int or a numpy Generator; got {random_state!r}.")
+    raise InputTypeError(
+        f"random_state must be None, a non-negative int or a numpy Generator; got {random_state!r} "
+        f"({type(random_state).__name__})."
+    )
 
 
 class Augmentation:
@@ -149,11 +156,11 @@ class ChannelAugmentation(Augmentation):
     """
 
     def __init__(self, Q: ArrayLike) -> None:
-        Q = np.asarray(Q, dtype=np.float64)
+        Q = check_float_array(Q, "Q")
         if Q.ndim != 2 or Q.shape[0] != Q.shape[1]:
             raise ValueError(f"Q must be a square K x K matrix; got shape {Q.shape}.")
-        if not np.all(np.isfinite(Q)) or np.any(Q < 0):
-            raise ValueError("Q must have finite, non-negative entries.")
+        if np.any(Q < 0):
+            raise ValueError(f"Q must have non-negative entries (probabilities); its smallest is {Q.min():.3g}.")
         if not np.allclose(Q.sum(axis=1), 1.0, atol=1e-8):
             raise ValueError(f"each row of Q must sum to 1 (row-stochastic); row sums are {np.round(Q.sum(axis=1), 6)}.")
         self.Q = Q / Q.sum(axis=1, keepdims=True)
@@ -213,13 +220,11 @@ class GMM:
     """
 
     def __init__(self, means: ArrayLike, covariance: ArrayLike, weights: ArrayLike | None = None) -> None:
-        M = np.asarray(means, dtype=np.float64)
+        M = check_float_array(means, "means")
         if M.ndim != 2:
             raise ValueError(f"means must be a 2-D array of shape (K, d); got shape {M.shape}.")
         if M.shape[0] < 2:
             raise ValueError(f"a mixture needs at least 2 components; means has {M.shape[0]} row(s).")
-        if not np.all(np.isfinite(M)):
-            raise ValueError("means contains NaN or infinity.")
         self.means = M
         self.within_covariance = check_spd(covariance, dim=M.shape[1], name="covariance")
         self.weights = check_weights(weights, M.shape[0])
@@ -294,9 +299,7 @@ class GMM:
         if K < 2:
             raise ValueError(f"n_components must be at least 2; got {K}.")
         d = check_positive_int(dim, "dim")
-        n_noise = K - 1 if n_noise_directions is None else int(n_noise_directions)
-        if n_noise < 0:
-            raise ValueError(f"n_noise_directions must be >= 0; got {n_noise}.")
+        n_noise = K - 1 if n_noise_directions is None else check_nonnegative_int(n_noise_directions, "n_noise_directions")
         if d < K - 1 + n_noise:
             raise ValueError(
                 f"dim must be at least n_components - 1 + n_noise_directions = {K - 1 + n_noise}; got {d}."

@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._base import LinearProjection
+from ._validation import check_finite, check_numeric, check_path
 from .multimodal import TwoViewProjection
 
 FORMAT = "contrastive-gmm-model"
@@ -44,15 +45,13 @@ class ModelFileError(ValueError):
 
 def _affine(mean: ArrayLike, components: ArrayLike, what: str) -> tuple[np.ndarray, np.ndarray]:
     """Check a map's arrays: finite float64, ``components`` (k, d) with k >= 1 and ``mean`` (d,)."""
-    m = np.asarray(mean, dtype=np.float64)
-    C = np.asarray(components, dtype=np.float64)
+    m = check_numeric(mean, f"{what}mean").astype(np.float64)
+    C = check_numeric(components, f"{what}components").astype(np.float64)
     if C.ndim != 2 or C.shape[0] < 1 or C.shape[1] < 1:
         raise ValueError(f"{what}components must be a (n_components, n_features) matrix; got shape {C.shape}.")
     if m.shape != (C.shape[1],):
         raise ValueError(f"{what}mean must have one entry per input feature ({C.shape[1]}); got shape {m.shape}.")
-    if not (np.all(np.isfinite(m)) and np.all(np.isfinite(C))):
-        raise ValueError(f"{what}mean and {what}components must be finite (no NaN or infinity).")
-    return m, C
+    return check_finite(m, f"{what}mean"), check_finite(C, f"{what}components")
 
 
 class LinearMap(LinearProjection):
@@ -168,11 +167,11 @@ def as_linear_map(model: object, info: dict | None = None) -> LinearMap | TwoVie
     method = _method_name(model)
     if isinstance(model, TwoViewProjection):
         if not hasattr(model, "x_components_"):
-            raise TypeError(f"{type(model).__name__} is not fitted; call fit before saving it.")
+            raise TypeError(f"model {type(model).__name__} is not fitted; call fit before saving it.")
         return TwoViewMap(model.x_mean_, model.x_components_, model.y_mean_, model.y_components_, method=method, info=info)
     if isinstance(model, LinearProjection):
         if not hasattr(model, "components_"):
-            raise TypeError(f"{type(model).__name__} is not fitted; call fit before saving it.")
+            raise TypeError(f"model {type(model).__name__} is not fitted; call fit before saving it.")
         return LinearMap(model.mean_, model.components_, method=method, info=info)
     from sklearn.decomposition import PCA
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
@@ -191,7 +190,7 @@ def as_linear_map(model: object, info: dict | None = None) -> LinearMap | TwoVie
             return LinearMap(model.xbar_, model.scalings_[:, :k].T, method=method, info=info)
         return LinearMap(np.zeros(model.scalings_.shape[0]), model.scalings_[:, :k].T, method=method, info=info)
     raise TypeError(
-        f"cannot save a {type(model).__name__}: only fitted linear maps (InfoNCE, CLIP, pair CCA, CCA, "
+        f"model: cannot save a {type(model).__name__}: only fitted linear maps (InfoNCE, CLIP, pair CCA, CCA, "
         "scikit-learn PCA or LinearDiscriminantAnalysis) can be written as a model file."
     )
 
@@ -210,6 +209,7 @@ def save_model(model: object, path: str | os.PathLike, info: dict | None = None)
     """
     from . import __version__
 
+    out = Path(check_path(path))
     fitted = as_linear_map(model, info)
     notes = info if info is not None else (fitted.info or {})
     header: dict[str, Any] = {
@@ -231,10 +231,12 @@ def save_model(model: object, path: str | os.PathLike, info: dict | None = None)
         text = json.dumps(header, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"info must be JSON-serialisable (numbers, strings, lists, dicts; no NaN): {exc}") from None
-    out = Path(os.fspath(path))
     # Written through a handle so the name is kept exactly (np.savez would append .npz to a bare path).
-    with open(out, "wb") as handle:
-        np.savez(handle, header=np.array(text), **arrays)
+    try:
+        with open(out, "wb") as handle:
+            np.savez(handle, header=np.array(text), **arrays)
+    except OSError as exc:
+        raise type(exc)(f"{out}: cannot write the model file: {exc.strerror or exc}") from None
     return out
 
 
@@ -249,7 +251,7 @@ def load_model(path: str | os.PathLike) -> LinearMap | TwoViewMap:
     file, was written by a newer format version, or has missing, extra, non-finite or
     inconsistent arrays. The header's ``info`` is on the returned map's ``info``.
     """
-    text = os.fspath(path)
+    text = check_path(path)
     if not os.path.isfile(text):
         raise _fail(text, "no such model file.")
     try:

@@ -27,8 +27,12 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._validation import (
+    InputTypeError,
     check_choice,
+    check_float_array,
+    check_labels,
     check_matrix,
+    check_nonnegative_int,
     check_n_components,
     check_paired,
     check_positive,
@@ -40,6 +44,7 @@ from .contrastive import (
     _SINGLE_THREAD_MAX_BATCH,
     CollapseWarning,
     _torch_generator,
+    check_device,
     orthonormal_rows,
     train_linear_maps,
     whitener,
@@ -73,14 +78,12 @@ class Modality:
     private_weights: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        M = np.asarray(self.means, dtype=np.float64)
-        if M.ndim != 2 or not np.all(np.isfinite(M)):
-            raise ValueError(f"a modality's means must be a finite (K, d) array; got shape {M.shape}.")
+        M = check_float_array(self.means, "means", ndim=2)
         object.__setattr__(self, "means", M)
         object.__setattr__(self, "covariance", check_spd(self.covariance, M.shape[1], "covariance"))
         if self.private_means is not None:
-            P = np.asarray(self.private_means, dtype=np.float64)
-            if P.ndim != 2 or P.shape[1] != M.shape[1] or not np.all(np.isfinite(P)):
+            P = check_float_array(self.private_means, "private_means", ndim=2)
+            if P.shape[1] != M.shape[1]:
                 raise ValueError(
                     f"private_means must be a finite (P, {M.shape[1]}) array; got shape {P.shape}."
                 )
@@ -122,9 +125,14 @@ class MultimodalGMM:
     """
 
     def __init__(self, modalities: Sequence[Modality], weights: ArrayLike | None = None) -> None:
+        if isinstance(modalities, (str, bytes)) or not hasattr(modalities, "__iter__"):
+            raise InputTypeError(f"modalities must be a sequence of Modality objects; got {type(modalities).__name__}.")
         mods = list(modalities)
-        if len(mods) < 2 or not all(isinstance(m, Modality) for m in mods):
-            raise ValueError("MultimodalGMM needs at least two Modality objects.")
+        wrong = [type(m).__name__ for m in mods if not isinstance(m, Modality)]
+        if wrong:
+            raise InputTypeError(f"modalities must hold Modality objects; got {wrong[0]}.")
+        if len(mods) < 2:
+            raise ValueError(f"modalities must hold at least two Modality objects; got {len(mods)}.")
         K = mods[0].means.shape[0]
         if K < 2 or any(m.means.shape[0] != K for m in mods):
             raise ValueError(
@@ -167,15 +175,22 @@ class MultimodalGMM:
         components 1..c share component 0's mean in y, so y cannot tell them apart and CLIP's
         target in x loses c directions of x's Fisher subspace.
         """
+        K = check_positive_int(n_components, "n_components")
+        if K < 2:
+            raise ValueError(f"n_components must be at least 2 (a shared component to tell apart); got {K}.")
+        dims = (check_positive_int(dim_x, "dim_x"), check_positive_int(dim_y, "dim_y"))
         rng = _rng(random_state)
         mods = []
-        for dim, n_private, coincide in ((dim_x, n_private_x, coincide_x), (dim_y, n_private_y, coincide_y)):
-            if not 0 <= coincide < n_components - 1:
-                raise ValueError(f"coincide_x/coincide_y must be in 0..{n_components - 2}; got {coincide}.")
-            if n_private == 1 or n_private < 0:
-                raise ValueError(f"n_private_x/n_private_y must be 0 or at least 2; got {n_private}.")
+        for m, dim, n_private, coincide in zip("xy", dims, (n_private_x, n_private_y), (coincide_x, coincide_y)):
+            if not 0 <= check_nonnegative_int(coincide, f"coincide_{m}") < K - 1:
+                raise ValueError(f"coincide_{m} must be in 0..{K - 2} (some components must stay apart); got {coincide}.")
+            if check_nonnegative_int(n_private, f"n_private_{m}") == 1:
+                raise ValueError(f"n_private_{m} must be 0 or at least 2 (one cluster is no structure); got {n_private}.")
+            needed = K - 1 + (K - 1 if n_noise_directions is None else check_nonnegative_int(n_noise_directions, "n_noise_directions"))
+            if dim < needed:
+                raise ValueError(f"dim_{m} must be at least n_components - 1 + n_noise_directions = {needed}; got {dim}.")
             base = GMM.random(
-                n_components, dim, separation=separation, anisotropy=anisotropy,
+                K, dim, separation=separation, anisotropy=anisotropy,
                 noise_variance=noise_variance, n_noise_directions=n_noise_directions, random_state=rng,
             )
             means = base.means.copy()
@@ -183,7 +198,7 @@ class MultimodalGMM:
             private = None
             if n_private:
                 if dim < n_private - 1:
-                    raise ValueError(f"dim {dim} is too small for {n_private} private clusters.")
+                    raise ValueError(f"dim_{m} = {dim} is too small for n_private_{m} = {n_private} private clusters (needs >= {n_private - 1}).")
                 basis = np.linalg.qr(rng.standard_normal((dim, n_private - 1)))[0]
                 simplex = np.eye(n_private) - 1.0 / n_private
                 coords = np.linalg.svd(simplex)[0][:, : n_private - 1] * np.sqrt(n_private / (n_private - 1.0))
@@ -293,12 +308,12 @@ class TwoViewProjection(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "x_components_")
         X = check_matrix(X, "X", min_samples=1)
         if X.shape[1] != self.x_components_.shape[1]:
-            raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} was fitted with {self.x_components_.shape[1]}.")
+            raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is expecting {self.x_components_.shape[1]} features as input.")
         if Y is None:
             return X, None
         Y = check_matrix(Y, "Y", min_samples=1)
         if Y.shape[1] != self.y_components_.shape[1]:
-            raise ValueError(f"Y has {Y.shape[1]} features, but {type(self).__name__} was fitted with {self.y_components_.shape[1]}.")
+            raise ValueError(f"Y has {Y.shape[1]} features, but {type(self).__name__} is expecting {self.y_components_.shape[1]} features as input.")
         return X, Y
 
     def transform(self, X: ArrayLike, Y: ArrayLike | None = None) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
@@ -502,7 +517,7 @@ class CLIP(TwoViewProjection):
         if self.learnable_temperature and temperature < 1.0 / _MAX_LOGIT_SCALE:
             raise ValueError(f"temperature must be >= {1 / _MAX_LOGIT_SCALE} when learnable (open_clip's clamp); got {temperature}.")
         gen = _torch_generator(self.random_state)
-        device = torch.device(self.device)
+        device = check_device(self.device)
         mx, my, Sxx, Syy, Sxy = two_view_moments(X, Y)
         Wx, Wy = whitener(Sxx, self.reg), whitener(Syy, self.reg)
         A = torch.as_tensor(((X - mx) @ Wx).astype(np.float32), device=device)
@@ -592,10 +607,14 @@ def retrieval_accuracy(
     """
     Zx, Zy = check_paired(Zx, Zy, names=("Zx", "Zy"))
     check_choice(similarity, "similarity", SIMILARITIES)
+    if isinstance(ks, (str, bytes)) or not hasattr(ks, "__iter__"):
+        raise InputTypeError(f"ks must be a sequence of integers >= 1; got {ks!r}.")
+    ks = [check_positive_int(k, "ks") for k in ks]
+    chunk = check_positive_int(chunk, "chunk")
     if similarity == "cosine":
         Zx = Zx / np.maximum(np.linalg.norm(Zx, axis=1, keepdims=True), 1e-300)
         Zy = Zy / np.maximum(np.linalg.norm(Zy, axis=1, keepdims=True), 1e-300)
-    y = None if labels is None else np.asarray(labels)
+    y = None if labels is None else check_labels(labels, Zx.shape[0], "labels")
     out: dict[str, float] = {}
     for name, Q, D in (("x_to_y", Zx, Zy), ("y_to_x", Zy, Zx)):
         ranks, same = [], []
@@ -625,10 +644,12 @@ def energy_outside(components: ArrayLike, subspace: ArrayLike) -> float:
     >>> energy_outside(np.array([[1.0, 1.0]]), np.array([[1.0], [0.0]]))
     0.5
     """
-    W = np.asarray(components, dtype=np.float64)
-    Q = np.linalg.qr(np.asarray(subspace, dtype=np.float64))[0]
-    if W.ndim != 2 or W.shape[1] != Q.shape[0]:
+    W = check_float_array(components, "components", ndim=2)
+    Q = np.linalg.qr(check_float_array(subspace, "subspace", ndim=2))[0]
+    if W.shape[1] != Q.shape[0]:
         raise ValueError(f"components must be (k, {Q.shape[0]}) to match the subspace; got {W.shape}.")
+    if not np.any(W):
+        raise ValueError("components must not be all zero: a map with no energy has no fraction outside.")
     outside = W - (W @ Q) @ Q.T
     return float(np.sum(outside**2) / np.sum(W**2))
 

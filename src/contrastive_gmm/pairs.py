@@ -29,12 +29,9 @@ from .mixture import RandomState, _rng
 
 def _keys(keys: ArrayLike, name: str) -> np.ndarray:
     """1-D key vector (labels or group ids) without missing values."""
-    arr = np.asarray(keys)
-    arr = check_labels(arr, arr.shape[0] if arr.ndim else -1, name)
+    arr = check_labels(keys, None, name)  # 1-D, no missing value
     if arr.shape[0] < 2:
         raise ValueError(f"{name} must have at least 2 entries to form a pair; got {arr.shape[0]}.")
-    if arr.dtype.kind == "f" and np.isnan(arr).any():
-        raise ValueError(f"{name} contains NaN; every row needs a value.")
     if arr.dtype == object:
         arr = arr.astype(str)
     return arr

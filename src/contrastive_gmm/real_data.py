@@ -71,6 +71,7 @@ from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
 from ._validation import (
+    InputTypeError,
     check_choice,
     check_index_pairs,
     check_labels,
@@ -205,6 +206,8 @@ def pair_whitening(Z: ArrayLike, Z_pos: ArrayLike) -> tuple[np.ndarray, np.ndarr
     if Z.shape != Z_pos.shape:
         raise ValueError(f"Z and Z_pos must be row-paired with the same width; got {Z.shape} and {Z_pos.shape}.")
     D = (Z - Z_pos) / np.sqrt(2.0)
+    if not np.any(D):
+        raise ValueError("Z_pos equals Z row for row: the pairs carry no noise, so there is nothing to whiten.")
     vals, vecs = np.linalg.eigh(np.cov(D.T, ddof=1).reshape(Z.shape[1], Z.shape[1]))
     # A direction where every pair agrees exactly carries no noise to whiten; a floor keeps W finite.
     vals = np.maximum(vals, vals.max() * 1e-12)
@@ -327,6 +330,8 @@ def fit_embedding(
     delta = check_probability(delta, "delta")
     n_pairs_per_sample = check_positive_int(n_pairs_per_sample, "n_pairs_per_sample")
     k = check_positive_int(n_components, "n_components")
+    if random_state is not None and (isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer))):
+        raise InputTypeError(f"random_state must be None or an integer seed; got {random_state!r} ({type(random_state).__name__}).")
     seed = None if random_state is None else int(random_state)
     info: dict = {"method": method, "n_components": k, "random_state": seed, "standardize": bool(standardize)}
     scaler = standardizer(X) if standardize else None

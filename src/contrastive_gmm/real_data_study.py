@@ -99,7 +99,8 @@ class RealDataStudy(StudySpec):
         # Field-level messages for list items, which pydantic's constraints would name by index only.
         if isinstance(data, dict):
             for field, lo, hi in (("deltas", 0.0, 1.0), ("ks", 1, None), ("two_view_ks", 1, None)):
-                for i, v in enumerate(data.get(field) or ()):
+                values = data.get(field)
+                for i, v in enumerate(values if isinstance(values, (list, tuple)) else ()):  # pydantic reports other types
                     if isinstance(v, (int, float)) and not isinstance(v, bool) and (v < lo or (hi is not None and v > hi)):
                         span = f"in [{lo:g}, {hi:g}]" if hi is not None else f">= {lo}"
                         raise ValueError(f"{field}.{i}: must be {span}; got {v!r}")

@@ -9,11 +9,10 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 from numpy.typing import ArrayLike
-from sklearn.utils.validation import check_is_fitted
 
-from ._base import LinearProjection
-from ._validation import check_matrix, check_n_components, check_paired, check_positive
-from .mixture import GMM
+from ._base import LinearProjection, paired_views
+from ._validation import check_matrix, check_n_components, check_positive
+from .mixture import GMM, RandomState, _rng
 
 _CHUNK = 65536
 
@@ -68,6 +67,8 @@ class SpectralContrastive(LinearProjection):
         Dimension k of the projection (K - 1 recovers the whole Fisher subspace).
     reg : float
         Ridge added to ``Cov(x)``, relative to its mean eigenvalue.
+    random_state : int, numpy Generator or None
+        Seed of the same-class partners when ``fit`` gets class labels instead of positives.
 
     Attributes
     ----------
@@ -88,13 +89,14 @@ class SpectralContrastive(LinearProjection):
     True
     """
 
-    def __init__(self, n_components: int = 2, reg: float = 1e-6) -> None:
+    def __init__(self, n_components: int = 2, reg: float = 1e-6, random_state: RandomState = None) -> None:
         self.n_components = n_components
         self.reg = reg
+        self.random_state = random_state
 
-    def fit(self, X: ArrayLike, X_pos: ArrayLike) -> "SpectralContrastive":
-        """Estimate the map from row-paired views ``X`` and ``X_pos``."""
-        X, X_pos = check_paired(X, X_pos)
+    def fit(self, X: ArrayLike, y: ArrayLike) -> "SpectralContrastive":
+        """Estimate the map from ``X`` and its row-paired positives ``y = X_pos`` (or class labels, see :func:`paired_views`)."""
+        X, X_pos = paired_views(X, y, _rng(self.random_state), type(self).__name__)
         k = check_n_components(self.n_components, X.shape[1])
         reg = check_positive(self.reg, "reg")
         self.mean_, cov, cross = pair_moments(X, X_pos)
@@ -121,14 +123,17 @@ class SpectralOnMeans(LinearProjection):
     True
     """
 
-    def __init__(self, n_components: int = 2) -> None:
+    def __init__(self, n_components: int = 2, random_state: RandomState = None) -> None:
         self.n_components = n_components
+        self.random_state = random_state
 
-    def fit(self, X: ArrayLike, X_pos: ArrayLike) -> "SpectralOnMeans":
-        """Estimate the span of the means from row-paired views."""
-        X, X_pos = check_paired(X, X_pos)
+    def fit(self, X: ArrayLike, y: ArrayLike) -> "SpectralOnMeans":
+        """Estimate the span of the means from ``X`` and its positives ``y = X_pos`` (or class labels, see :func:`paired_views`)."""
+        X, X_pos = paired_views(X, y, _rng(self.random_state), type(self).__name__)
         k = check_n_components(self.n_components, X.shape[1])
-        self.mean_, _, cross = pair_moments(X, X_pos)
+        self.mean_, cov, cross = pair_moments(X, X_pos)
+        if not np.trace(cov) > 0:
+            raise ValueError("X and its positives have zero variance in every feature; nothing can be learned from them.")
         d = cross.shape[0]
         vals, vecs = scipy.linalg.eigh(cross, subset_by_index=[d - k, d - 1])
         self.eigenvalues_ = vals[::-1]
@@ -151,6 +156,8 @@ class FisherOracle(LinearProjection):
     (2, 6)
     """
 
+    _requires_y = False
+
     def __init__(self, gmm: GMM | None = None, n_components: int | None = None) -> None:
         self.gmm = gmm
         self.n_components = n_components
@@ -158,7 +165,7 @@ class FisherOracle(LinearProjection):
     def fit(self, X: ArrayLike | None = None, y: object = None) -> "FisherOracle":
         """Store the oracle's basis; ``X``, if given, must have the mixture's width."""
         if not isinstance(self.gmm, GMM):
-            raise TypeError(f"FisherOracle needs a contrastive_gmm.GMM; got {self.gmm!r}.")
+            raise TypeError(f"gmm must be a contrastive_gmm.GMM (FisherOracle(gmm)); got {self.gmm!r}.")
         if X is not None:
             X = check_matrix(X, "X", min_samples=1)
             if X.shape[1] != self.gmm.dim:

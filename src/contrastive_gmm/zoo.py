@@ -13,6 +13,7 @@ a random start, and is checked against :func:`~contrastive_gmm.predicted_subspac
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Callable
 
 import numpy as np
@@ -21,18 +22,18 @@ import torch.nn.functional as F
 from numpy.typing import ArrayLike
 
 from ._validation import (
+    InputTypeError,
     check_choice,
+    check_classes,
     check_labels,
     check_matrix,
     check_n_components,
-    check_paired,
     check_positive,
     check_positive_int,
 )
-from .contrastive import _SINGLE_THREAD_MAX_BATCH, _TrainedLinear, _torch_generator, orthonormal_rows, train_linear_maps, whitener
+from .contrastive import _TrainedLinear, _torch_generator, check_device
 from .losses import SIMILARITIES, similarity_logits
 from .multimodal import _MAX_LOGIT_SCALE, CLIP
-from .spectral import pair_moments
 
 LossFn = Callable[..., torch.Tensor]
 
@@ -129,47 +130,17 @@ class _PairLearner(_TrainedLinear):
         for name in ("lr", "tol", "reg"):
             check_positive(getattr(self, name), name)
 
-    def _fit_views(self, X: np.ndarray, X_pos: np.ndarray, labels: np.ndarray | None = None) -> None:
-        d = X.shape[1]
-        k = check_n_components(self.n_components, d)
+    def _fit_views(self, X: np.ndarray, X_pos: np.ndarray, gen: torch.Generator, labels: np.ndarray | None = None) -> None:
+        k = check_n_components(self.n_components, X.shape[1])
         self._check_params()
-        gen = _torch_generator(self.random_state)
-        device = torch.device(self.device)
-        mean, cov, cross = pair_moments(X, X_pos)
-        W = whitener(cov, self.reg)
-        to = lambda a: torch.as_tensor(((a - mean) @ W).astype(np.float32), device=device)  # noqa: E731
-        init = torch.randn(k, d, generator=gen) / math.sqrt(d)
-        loss_fn, extra = self._make_loss(k, device)
-        batch_data = None if labels is None else torch.as_tensor(labels, device=device)
-        (V,), history = train_linear_maps(
-            (to(X), to(X_pos)),
-            [init.to(device)],
-            loss_fn,
-            parametrize=orthonormal_rows if self.whiten_output else None,
-            extra_params=extra,
-            batch_data=batch_data,
-            batch_size=self.batch_size,
-            max_epochs=self.max_epochs,
-            lr=self.lr,
-            tol=self.tol,
-            patience=self.patience,
-            generator=gen,
-            verbose=self.verbose,
-            desc=self._desc,
-            # Small batches run faster on one thread, and never fight other processes for cores.
-            num_threads=1 if device.type == "cpu" and self.batch_size <= _SINGLE_THREAD_MAX_BATCH else None,
-        )
-        V = V.cpu().double().numpy()
-        self.mean_, self.components_, self.n_features_in_ = mean, V @ W, d
-        self.n_iter_, self.loss_curve_ = history["epochs"], history["loss"]
-        self._set_diagnostics(V, W @ cross @ W)
+        loss_fn, extra = self._make_loss(k, check_device(self.device))
+        self._train_whitened(X, X_pos, k, loss_fn, gen, extra_params=extra, labels=labels, desc=self._desc)
 
-    def fit(self, X: ArrayLike, X_pos: ArrayLike) -> "_PairLearner":
-        """Learn the map from row-paired views ``X`` and ``X_pos``."""
-        if X_pos is None:
-            raise ValueError(f"{type(self).__name__}.fit needs the positives: call fit(X, X_pos) with row-paired views.")
-        X, X_pos = check_paired(X, X_pos)
-        self._fit_views(X, X_pos)
+    def fit(self, X: ArrayLike, y: ArrayLike) -> "_PairLearner":
+        """Learn the map from ``X`` and its row-paired positives ``y = X_pos`` (or class labels, as InfoNCE does)."""
+        gen = _torch_generator(self.random_state)
+        X, X_pos = self._views(X, y, gen)
+        self._fit_views(X, X_pos, gen)
         return self
 
 
@@ -197,6 +168,7 @@ class SpectralContrastiveLearner(_PairLearner):
     """
 
     _desc = "spectral"
+    _collapse_hint = "try whiten_output=True (the embedding then keeps identity covariance)"
 
     def __init__(self, n_components: int = 2, whiten_output: bool = False, batch_size: int = 512, max_epochs: int = 200,
                  lr: float = 0.02, tol: float = 1e-4, patience: int = 2, reg: float = 1e-6,
@@ -287,10 +259,12 @@ class SupCon(_SoftmaxPairLearner):
         """Learn the map from samples ``X`` and their labels ``y``."""
         X = check_matrix(X, "X")
         if y is None:
-            raise ValueError("SupCon.fit needs labels: call fit(X, y).")
-        _, codes = np.unique(check_labels(y, X.shape[0]), return_inverse=True)
+            raise ValueError("SupCon requires y to be passed, but the target y is None: call fit(X, y) with labels.")
+        y = check_labels(y, X.shape[0])
+        check_classes(y, "y")  # one class: every sample a positive, no negatives, nothing to learn
+        _, codes = np.unique(y, return_inverse=True)
         # The map is learnt from X alone; the pooled moments of (X, X) are X's own.
-        self._fit_views(X, X, labels=codes)
+        self._fit_views(X, X, _torch_generator(self.random_state), labels=codes)
         return self
 
 
@@ -336,6 +310,7 @@ class SimSiam(_PairLearner):
     """
 
     _desc = "SimSiam"
+    _collapse_hint = "keep predictor=True, or set whiten_output=True"
 
     def __init__(self, n_components: int = 2, predictor: bool = True, whiten_output: bool = False, batch_size: int = 512,
                  max_epochs: int = 200, lr: float = 0.02, tol: float = 1e-4, patience: int = 2, reg: float = 1e-6,
@@ -350,8 +325,8 @@ class SimSiam(_PairLearner):
         predictor = self._predictor
         return (lambda a, b: simsiam_loss(a, b, predictor)), ((predictor,) if self.predictor else ())
 
-    def _fit_views(self, X: np.ndarray, X_pos: np.ndarray, labels: np.ndarray | None = None) -> None:
-        super()._fit_views(X, X_pos, labels)
+    def _fit_views(self, X: np.ndarray, X_pos: np.ndarray, gen: torch.Generator, labels: np.ndarray | None = None) -> None:
+        super()._fit_views(X, X_pos, gen, labels)
         self.predictor_ = self._predictor.detach().cpu().double().numpy()
         del self._predictor
 
@@ -391,6 +366,8 @@ class SigLIP(CLIP):
         self.bias = bias
 
     def _make_loss(self, temperature: float, similarity: str, device: torch.device) -> tuple[LossFn, tuple[torch.Tensor, ...], Callable[[], float]]:
+        if isinstance(self.bias, bool) or not isinstance(self.bias, numbers.Real):
+            raise InputTypeError(f"bias must be a real number; got {self.bias!r} ({type(self.bias).__name__}).")
         if not np.isfinite(self.bias):
             raise ValueError(f"bias must be a finite number; got {self.bias}.")
         log_scale = torch.tensor(math.log(1.0 / temperature), device=device, requires_grad=bool(self.learnable_temperature))
