@@ -286,3 +286,15 @@ def test_oracles_agree_on_random_mixtures(K, extra_dims, seed, delta, anisotropy
     A = np.random.default_rng(seed % 1000).normal(size=(gmm.dim, gmm.dim)) + 3 * np.eye(gmm.dim)
     moved = cg.GMM(gmm.means @ A.T, A @ gmm.within_covariance @ A.T, gmm.weights)
     assert _angle(np.linalg.qr(A.T @ moved.fisher_subspace())[0], F) < 1e-3
+
+
+def test_more_components_than_classes_minus_one_warns_only_with_labels():
+    _, X, X_pos, z = _pairs(4, n=600, K=3, d=8)
+    with pytest.warns(UserWarning, match="more than the number of classes - 1 = 2"):
+        cg.SpectralContrastive(3, random_state=0).fit(X, z)
+    with pytest.warns(UserWarning, match="classes - 1 = 2"):
+        cg.SupCon(3, random_state=0, max_epochs=2).fit(X, z)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cg.SpectralContrastive(3).fit(X, X_pos)  # positives: the number of classes is unknown
+        cg.SpectralContrastive(2, random_state=0).fit(X, z)  # k = K - 1

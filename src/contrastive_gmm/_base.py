@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -50,6 +52,24 @@ def paired_views(
     return X[P[:, 0]], X[P[:, 1]]
 
 
+def warn_if_beyond_classes(n_components: int, y: ArrayLike | None, owner: str) -> None:
+    """Warn when labels ``y`` (1-D) are given and ``n_components`` exceeds the number of classes - 1.
+
+    K classes have K - 1 discriminative directions (the Fisher subspace); any more are fitted to
+    within-class noise, which dilutes distances in the embedding.
+    """
+    if y is None or np.asarray(y).ndim != 1:
+        return
+    n_classes = len(np.unique(np.asarray(y)))
+    if n_components > n_classes - 1:
+        warnings.warn(
+            f"{owner}: n_components={n_components} is more than the number of classes - 1 = {n_classes - 1}; only "
+            f"{n_classes - 1} direction(s) can separate {n_classes} classes, the rest follow within-class noise.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 class LinearProjection(TransformerMixin, BaseEstimator):
     """Base class: after ``fit``, ``transform(X) = (X - mean_) @ components_.T``.
 
@@ -84,4 +104,4 @@ class LinearProjection(TransformerMixin, BaseEstimator):
         return u[:, keep]
 
 
-__all__ = ["LinearProjection", "paired_views"]
+__all__ = ["LinearProjection", "paired_views", "warn_if_beyond_classes"]

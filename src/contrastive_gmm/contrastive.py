@@ -20,7 +20,7 @@ import torch
 from numpy.typing import ArrayLike
 from tqdm.auto import tqdm
 
-from ._base import LinearProjection, paired_views
+from ._base import LinearProjection, paired_views, warn_if_beyond_classes
 from ._validation import (
     InputTypeError,
     check_choice,
@@ -359,7 +359,47 @@ def _train_linear_maps(
     return maps, history
 
 
-class _TrainedLinear(LinearProjection):
+class _TrainsMaps:
+    """Mixin: :func:`train_linear_maps` with the estimator's own training parameters.
+
+    The estimator holds ``whiten_output``, ``batch_size``, ``max_epochs``, ``lr``, ``tol``,
+    ``patience`` and ``verbose`` (InfoNCE's parameters; CLIP's too).
+    """
+
+    def _check_training_params(self) -> None:
+        for name in ("batch_size", "max_epochs", "patience"):
+            check_positive_int(getattr(self, name), name)
+        for name in ("lr", "tol", "reg"):
+            check_positive(getattr(self, name), name)
+
+    def _train(
+        self,
+        views: tuple[torch.Tensor, torch.Tensor],
+        inits: list[torch.Tensor],
+        loss_fn: Callable[..., torch.Tensor],
+        gen: torch.Generator,
+        device: torch.device,
+        **options: object,
+    ) -> tuple[list[torch.Tensor], dict]:
+        return train_linear_maps(
+            views,
+            inits,
+            loss_fn,
+            parametrize=orthonormal_rows if self.whiten_output else None,
+            batch_size=self.batch_size,
+            max_epochs=self.max_epochs,
+            lr=self.lr,
+            tol=self.tol,
+            patience=self.patience,
+            generator=gen,
+            verbose=self.verbose,
+            # One thread for small batches: faster, and bit-identical whatever the machine's thread count.
+            num_threads=1 if device.type == "cpu" and self.batch_size <= _SINGLE_THREAD_MAX_BATCH else None,
+            **options,
+        )
+
+
+class _TrainedLinear(_TrainsMaps, LinearProjection):
     """Shared fit of trained maps: pairs, whitening, training from a random start, collapse diagnostics.
 
     Subclasses hold ``whiten_output``, ``batch_size``, ``max_epochs``, ``lr``, ``tol``,
@@ -408,25 +448,17 @@ class _TrainedLinear(LinearProjection):
         if init is not None:
             start = torch.as_tensor(init(cross_white))
         to = lambda a: whiten_to_tensor(a, mean, inv_sqrt, dtype, device)  # noqa: E731
-        (V,), history = train_linear_maps(
+        (V,), history = self._train(
             (to(X), to(X_pos)),
             [start.to(device=device, dtype=dtype)],
             loss_fn,
-            parametrize=orthonormal_rows if self.whiten_output else None,
+            gen,
+            device,
             extra_params=extra_params,
             batch_data=None if labels is None else torch.as_tensor(labels, device=device),
-            batch_size=self.batch_size,
-            max_epochs=self.max_epochs,
-            lr=self.lr,
-            tol=self.tol,
-            patience=self.patience,
-            generator=gen,
-            verbose=self.verbose,
             desc=desc,
             max_halvings=max_halvings,
             average=average,
-            # One thread for small batches: faster, and bit-identical whatever the machine's thread count.
-            num_threads=1 if device.type == "cpu" and self.batch_size <= _SINGLE_THREAD_MAX_BATCH else None,
         )
         V = V.cpu().double().numpy()
         self.mean_, self.components_, self.n_features_in_ = mean, V @ inv_sqrt, d
@@ -598,12 +630,7 @@ class InfoNCE(_TrainedLinear):
     def _check_params(self, d: int) -> int:
         check_positive(self.temperature, "temperature")
         check_choice(self.similarity, "similarity", SIMILARITIES)
-        check_positive_int(self.batch_size, "batch_size")
-        check_positive_int(self.max_epochs, "max_epochs")
-        check_positive(self.lr, "lr")
-        check_positive(self.tol, "tol")
-        check_positive_int(self.patience, "patience")
-        check_positive(self.reg, "reg")
+        self._check_training_params()
         check_choice(self.init, "init", INITS)
         check_choice(self.dtype, "dtype", tuple(_DTYPES))
         return check_n_components(self.n_components, d)
@@ -618,6 +645,7 @@ class InfoNCE(_TrainedLinear):
         gen = _torch_generator(self.random_state)
         X, X_pos = self._views(X, y, gen)
         k = self._check_params(X.shape[1])
+        warn_if_beyond_classes(k, y, type(self).__name__)
         temperature, similarity, symmetric = float(self.temperature), self.similarity, bool(self.symmetric)
         # Pair CCA in whitened coordinates: the top eigenvectors of the whitened cross-covariance.
         pair_cca = lambda cw: np.linalg.eigh(cw)[1][:, ::-1][:, :k].T.copy()  # noqa: E731

@@ -41,12 +41,10 @@ from ._validation import (
     check_weights,
 )
 from .contrastive import (
-    _SINGLE_THREAD_MAX_BATCH,
     CollapseWarning,
+    _TrainsMaps,
     _torch_generator,
     check_device,
-    orthonormal_rows,
-    train_linear_maps,
     whitener,
 )
 from .losses import SIMILARITIES, info_nce
@@ -412,7 +410,7 @@ class PLSSVD(TwoViewProjection):
 _MAX_LOGIT_SCALE = 100.0  # open_clip's clamp on exp(logit_scale)
 
 
-class CLIP(TwoViewProjection):
+class CLIP(_TrainsMaps, TwoViewProjection):
     """Linear CLIP: one linear map per modality trained with the symmetric contrastive loss.
 
     Row i of ``X`` and row i of ``Y`` are a positive pair; other rows of the batch are
@@ -510,10 +508,7 @@ class CLIP(TwoViewProjection):
         X, Y, k = _check_two_view(X, Y, self.n_components)
         temperature = check_positive(self.temperature, "temperature")
         similarity = check_choice(self.similarity, "similarity", SIMILARITIES)
-        for name in ("batch_size", "max_epochs", "patience"):
-            check_positive_int(getattr(self, name), name)
-        for name in ("lr", "tol", "reg"):
-            check_positive(getattr(self, name), name)
+        self._check_training_params()
         if self.learnable_temperature and temperature < 1.0 / _MAX_LOGIT_SCALE:
             raise ValueError(f"temperature must be >= {1 / _MAX_LOGIT_SCALE} when learnable (open_clip's clamp); got {temperature}.")
         gen = _torch_generator(self.random_state)
@@ -525,22 +520,8 @@ class CLIP(TwoViewProjection):
         dx, dy = X.shape[1], Y.shape[1]
         inits = [torch.randn(k, dx, generator=gen) / math.sqrt(dx), torch.randn(k, dy, generator=gen) / math.sqrt(dy)]
         loss_fn, extra_params, final_temperature = self._make_loss(temperature, similarity, device)
-        (Vx, Vy), history = train_linear_maps(
-            (A, B),
-            [init.to(device) for init in inits],
-            loss_fn,
-            parametrize=orthonormal_rows if self.whiten_output else None,
-            extra_params=extra_params,
-            batch_size=self.batch_size,
-            max_epochs=self.max_epochs,
-            lr=self.lr,
-            tol=self.tol,
-            patience=self.patience,
-            generator=gen,
-            verbose=self.verbose,
-            desc=type(self).__name__,
-            # Small batches run faster on one thread, and never fight other processes for cores.
-            num_threads=1 if device.type == "cpu" and self.batch_size <= _SINGLE_THREAD_MAX_BATCH else None,
+        (Vx, Vy), history = self._train(
+            (A, B), [init.to(device) for init in inits], loss_fn, gen, device, extra_params=extra_params, desc=type(self).__name__
         )
         Vx, Vy = Vx.cpu().double().numpy(), Vy.cpu().double().numpy()
         self.x_mean_, self.y_mean_ = mx, my

@@ -10,7 +10,7 @@ import numpy as np
 import scipy.linalg
 from numpy.typing import ArrayLike
 
-from ._base import LinearProjection, paired_views
+from ._base import LinearProjection, paired_views, warn_if_beyond_classes
 from ._validation import check_matrix, check_n_components, check_positive
 from .mixture import GMM, RandomState, _rng
 
@@ -98,6 +98,7 @@ class SpectralContrastive(LinearProjection):
         """Estimate the map from ``X`` and its row-paired positives ``y = X_pos`` (or class labels, see :func:`paired_views`)."""
         X, X_pos = paired_views(X, y, _rng(self.random_state), type(self).__name__)
         k = check_n_components(self.n_components, X.shape[1])
+        warn_if_beyond_classes(k, y, type(self).__name__)
         reg = check_positive(self.reg, "reg")
         self.mean_, cov, cross = pair_moments(X, X_pos)
         self.eigenvalues_, vecs = top_generalized_eigvecs(cross, ridge(cov, reg), k)
@@ -131,6 +132,7 @@ class SpectralOnMeans(LinearProjection):
         """Estimate the span of the means from ``X`` and its positives ``y = X_pos`` (or class labels, see :func:`paired_views`)."""
         X, X_pos = paired_views(X, y, _rng(self.random_state), type(self).__name__)
         k = check_n_components(self.n_components, X.shape[1])
+        warn_if_beyond_classes(k, y, type(self).__name__)
         self.mean_, cov, cross = pair_moments(X, X_pos)
         if not np.trace(cov) > 0:
             raise ValueError("X and its positives have zero variance in every feature; nothing can be learned from them.")

@@ -29,8 +29,8 @@ from ._validation import (
     check_matrix,
     check_n_components,
     check_positive,
-    check_positive_int,
 )
+from ._base import warn_if_beyond_classes
 from .contrastive import _TrainedLinear, _torch_generator, check_device
 from .losses import SIMILARITIES, similarity_logits
 from .multimodal import _MAX_LOGIT_SCALE, CLIP
@@ -124,15 +124,9 @@ class _PairLearner(_TrainedLinear):
     def _make_loss(self, k: int, device: torch.device) -> tuple[LossFn, tuple[torch.Tensor, ...]]:
         raise NotImplementedError
 
-    def _check_params(self) -> None:
-        for name in ("batch_size", "max_epochs", "patience"):
-            check_positive_int(getattr(self, name), name)
-        for name in ("lr", "tol", "reg"):
-            check_positive(getattr(self, name), name)
-
     def _fit_views(self, X: np.ndarray, X_pos: np.ndarray, gen: torch.Generator, labels: np.ndarray | None = None) -> None:
         k = check_n_components(self.n_components, X.shape[1])
-        self._check_params()
+        self._check_training_params()
         loss_fn, extra = self._make_loss(k, check_device(self.device))
         self._train_whitened(X, X_pos, k, loss_fn, gen, extra_params=extra, labels=labels, desc=self._desc)
 
@@ -140,6 +134,7 @@ class _PairLearner(_TrainedLinear):
         """Learn the map from ``X`` and its row-paired positives ``y = X_pos`` (or class labels, as InfoNCE does)."""
         gen = _torch_generator(self.random_state)
         X, X_pos = self._views(X, y, gen)
+        warn_if_beyond_classes(self.n_components, y, type(self).__name__)
         self._fit_views(X, X_pos, gen)
         return self
 
@@ -262,6 +257,7 @@ class SupCon(_SoftmaxPairLearner):
             raise ValueError("SupCon requires y to be passed, but the target y is None: call fit(X, y) with labels.")
         y = check_labels(y, X.shape[0])
         check_classes(y, "y")  # one class: every sample a positive, no negatives, nothing to learn
+        warn_if_beyond_classes(self.n_components, y, "SupCon")
         _, codes = np.unique(y, return_inverse=True)
         # The map is learnt from X alone; the pooled moments of (X, X) are X's own.
         self._fit_views(X, X, _torch_generator(self.random_state), labels=codes)
