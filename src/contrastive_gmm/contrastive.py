@@ -548,7 +548,11 @@ class InfoNCE(_TrainedLinear):
         Precision of the data and the map during training (the loss is never computed below
         float32). float64 costs ~1.2x the time on CPU and changes the angle by a fraction of a degree.
     random_state : int, numpy Generator or None
-        Seed of the initialisation and of the batch order.
+        Seed of the initialisation, of the batch order and (when ``fit`` gets labels) of the
+        same-class partners. On CPU with ``batch_size <= 2048`` the same seed gives
+        bit-identical components whatever the thread count; larger batches use torch's threads
+        and agree to ~1e-7 across thread counts. GPU runs are not bitwise reproducible unless
+        ``torch.use_deterministic_algorithms(True)``.
     device : str
         Torch device, e.g. ``"cpu"`` or ``"cuda"``. On CPU, with ``batch_size <= 2048``, the
         training loop runs on one torch thread (restored afterwards): its matrices are small,
