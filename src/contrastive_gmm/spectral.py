@@ -28,8 +28,11 @@ def pair_moments(X: np.ndarray, X_pos: np.ndarray, chunk: int = _CHUNK) -> tuple
     cov = np.zeros((d, d))
     cross = np.zeros((d, d))
     for start in range(0, n, chunk):
-        a = X[start : start + chunk].astype(np.float64) - mean
-        b = X_pos[start : start + chunk].astype(np.float64) - mean
+        # astype copies, so centring in place keeps two float64 chunks alive instead of four.
+        a = X[start : start + chunk].astype(np.float64)
+        a -= mean
+        b = X_pos[start : start + chunk].astype(np.float64)
+        b -= mean
         cov += a.T @ a + b.T @ b
         cross += a.T @ b
     cov /= 2 * n
