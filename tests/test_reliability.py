@@ -298,3 +298,39 @@ def test_more_components_than_classes_minus_one_warns_only_with_labels():
         warnings.simplefilter("error")
         cg.SpectralContrastive(3).fit(X, X_pos)  # positives: the number of classes is unknown
         cg.SpectralContrastive(2, random_state=0).fit(X, z)  # k = K - 1
+
+
+# ---------------------------------------------------------------------------- shapes
+SHAPE_LEARNERS = {
+    "pair CCA": (lambda k: cg.SpectralContrastive(k), False),
+    "InfoNCE": (lambda k: cg.InfoNCE(k, random_state=0, max_epochs=2), False),
+    "SimSiam": (lambda k: cg.SimSiam(k, whiten_output=True, random_state=0, max_epochs=2), False),
+    "CCA": (lambda k: cg.CCA(k), True),
+    "CLIP": (lambda k: cg.CLIP(k, random_state=0, max_epochs=2), True),
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    name=st.sampled_from(sorted(SHAPE_LEARNERS)),
+    n=st.integers(2, 40),
+    d=st.integers(1, 8),
+    dy=st.integers(1, 8),
+    k=st.integers(-1, 10),
+    seed=st.integers(0, 1000),
+)
+def test_any_shape_either_fits_to_finite_embeddings_or_names_n_components(name, n, d, dy, k, seed):
+    make, two_view = SHAPE_LEARNERS[name]
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    second = rng.normal(size=(n, dy)) if two_view else X + 0.3 * rng.normal(size=(n, d))
+    limit = min(d, dy) if two_view else d
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", cg.CollapseWarning)  # a few random points may well collapse a map
+        if not 1 <= k <= limit:
+            with pytest.raises(ValueError, match=f"n_components must be between 1 and {limit}"):
+                make(k).fit(X, second)
+            return
+        model = make(k).fit(X, second)
+    Z = model.transform(X)
+    assert Z.shape == (n, k) and np.isfinite(Z).all()

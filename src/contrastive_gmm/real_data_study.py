@@ -170,10 +170,11 @@ def run_real_data(spec: RealDataStudy, setting: StudySetting, seeds: np.random.S
 
 def plot_real_data(spec: RealDataStudy, rows: list[dict], path: Path) -> None:
     """Held-out metrics against delta per k (references flat), and the two-view bars."""
+    panels = {s.panel: s.params["k"] for s in spec.expand() if not s.params.get("two_view")}
     plot_panels(spec.expand(), rows, path, title=spec.title, metrics=spec.metrics, metric_labels=METRICS,
                 panel_titles={"two views": "CLIP across two views (mean of the views)"}
-                | {f"{spec.dataset}, k = {k}": f"δ (fraction of partners from any class), k = {k}"
-                   for k in {s.params["k"] for s in spec.expand()}})
+                | {panel: f"{spec.dataset}, k = {k}" for panel, k in panels.items()},
+                x_labels={panel: "δ (fraction of partners from any class)" for panel in panels})
 
 
 REAL_DATA_KIND = register_kind("real_data", RealDataStudy, run_real_data, plot_real_data)

@@ -327,8 +327,12 @@ def plot_panels(
     metric_labels: dict[str, str] | None = None,
     panel_titles: dict[str, str] | None = None,
     log_panels: Sequence[str] = (),
+    x_labels: dict[str, str] | None = None,
 ) -> None:
     """Write one PNG: a row per metric, a column per panel; mean over seeds with ±1 sd error bars.
+
+    ``panel_titles`` name the panels (their column titles and, unless ``x_labels`` says
+    otherwise, their x axes).
 
     A panel of numeric x values is a line plot per method (log-scale x for ``log_panels``); a panel
     of named settings (string x) is a grouped bar chart. Metrics whose name ends in ``angle`` are
@@ -384,7 +388,7 @@ def plot_panels(
                     ax.set_yscale("log")
                     ax.set_ylim(top=100)
                     ax.yaxis.set_major_formatter(plain)
-                ax.set_xlabel(panel_titles.get(panel, panel))
+                ax.set_xlabel((x_labels or {}).get(panel, panel_titles.get(panel, panel)))
             if metric in _UNIT_METRICS:
                 ax.set_ylim(-0.02, 1.02)
             if i == 0 and len(panels) > 1:
