@@ -108,12 +108,14 @@ def list_studies() -> None:
     """List the studies shipped with the package (validating each, full and quick)."""
     with _user_errors():
         files = builtin_study_files()
-        typer.echo(f"{'study':<13}{'kind':<8}{'runs':>6}{'quick':>7}  title")
-        for name, path in files.items():
-            full, quick = load_study(path), load_study(path, quick=True)
+        specs = {name: (load_study(path), load_study(path, quick=True)) for name, path in files.items()}
+        w_name = max([len("study"), *map(len, specs)]) + 2
+        w_kind = max([len("kind"), *(len(full.kind) for full, _ in specs.values())]) + 2
+        typer.echo(f"{'study':<{w_name}}{'kind':<{w_kind}}{'runs':>6}{'quick':>7}  title")
+        for name, (full, quick) in specs.items():
             n_full = len(full.expand()) * full.seeds
             n_quick = len(quick.expand()) * quick.seeds
-            typer.echo(f"{name:<13}{full.kind:<8}{n_full:>6}{n_quick:>7}  {full.title}")
+            typer.echo(f"{name:<{w_name}}{full.kind:<{w_kind}}{n_full:>6}{n_quick:>7}  {full.title}")
 
 
 @app.command()
