@@ -17,7 +17,7 @@ from .cli_data import register as register_data_commands
 from . import __version__
 from .config import ConfigError, StudySpec, builtin_study_files, load_builtin, load_study
 from .engine import run_studies
-from .report import evaluate_claims, render_report, run_manifest, write_outputs
+from .report import render_report, run_manifest, write_outputs
 
 app = typer.Typer(
     help="Contrastive learning as dimensionality reduction of Gaussian mixtures.",
@@ -86,9 +86,9 @@ def _execute(
         typer.echo(f"\ninterrupted: the finished runs are in {out}/runs; `{command} --out {out}` resumes.", err=True)
         raise typer.Exit(130) from None
     manifest = run_manifest(command, quick, backend.value, execution, time.perf_counter() - start)
-    report = write_outputs(out, specs, rows, manifest)
+    report, claims = write_outputs(out, specs, rows, manifest)
     for spec in specs:
-        for claim in evaluate_claims(spec, [r for r in rows if r["study"] == spec.name]):
+        for claim in claims[spec.name]:
             typer.echo(f"[{'supported' if claim.holds else 'CONTRADICTED'}] {spec.name}: {claim.sentence}")
     typer.echo(
         f"\n{execution.computed} runs computed, {execution.reused} reused, in {manifest['wall_seconds']:.0f} s. "

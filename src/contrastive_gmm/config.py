@@ -159,8 +159,8 @@ class StudySpec(BaseModel):
     """Fields every study spec has; each kind subclasses it with what it sweeps.
 
     Subclasses implement :meth:`expand` (the settings) and may override :meth:`run_identity`
-    (what, besides the setting and the seed, changes a run's result), :meth:`method_names`,
-    :meth:`metric_names` and :meth:`panel_names` (used to check the claims' names).
+    (what, besides the setting and the seed, changes a run's result), :meth:`method_names`
+    and :meth:`metric_names` (used to check the claims' names).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -196,10 +196,6 @@ class StudySpec(BaseModel):
     def metric_names(self) -> list[str]:
         """Names of the metrics the runs report (empty: not checked)."""
         return []
-
-    def panel_names(self) -> list[str]:
-        """Names of the panels (axes) the settings are grouped in."""
-        return list(dict.fromkeys(s.panel for s in self.expand()))
 
     @model_validator(mode="after")
     def _claims_refer_to_known_names(self) -> "StudySpec":
@@ -257,10 +253,6 @@ def describe_error(exc: ValidationError, prefix: str = "") -> str:
     return f"{loc}: {msg}{more}" if loc else f"{msg}{more}"
 
 
-def _format_error(exc: ValidationError, source: str) -> str:
-    return f"{source}: {describe_error(exc)}"
-
-
 def parse_study(raw: dict[str, Any], source: str = "<spec>", quick: bool = False) -> StudySpec:
     """Validate a spec given as a dict (as read from TOML); ``quick`` applies its ``[quick]`` overlay.
 
@@ -284,7 +276,7 @@ def parse_study(raw: dict[str, Any], source: str = "<spec>", quick: bool = False
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_format_error(exc, source)) from None
+        raise ConfigError(f"{source}: {describe_error(exc)}") from None
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:

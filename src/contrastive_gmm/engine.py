@@ -30,6 +30,7 @@ Adding a study kind (the multimodal and real-data studies, say):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import json
@@ -38,12 +39,13 @@ import os
 import tempfile
 import time
 import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
+
+from .contrastive import single_threaded  # noqa: F401 - run_task's thread limit, also imported from here
 
 #: Bump when the run-file layout or the meaning of a task key changes.
 RUN_FORMAT = 1
@@ -138,7 +140,7 @@ class Task:
     setting: StudySetting
     replicate: int
 
-    @property
+    @functools.cached_property
     def identity(self) -> dict[str, Any]:
         """Everything that determines this run's numbers (hashed into :attr:`key`)."""
         from . import __version__
@@ -153,7 +155,7 @@ class Task:
             "replicate": self.replicate,
         }
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         """Content hash of :attr:`identity`: the run file's name."""
         return _digest(self.identity)[:24]
@@ -176,25 +178,6 @@ class Task:
 def plan(specs: Iterable[Any]) -> list[Task]:
     """Every task of every study: settings in display order, then replicates."""
     return [Task(spec, s, r) for spec in specs for s in spec.expand() for r in range(spec.seeds)]
-
-
-@contextmanager
-def single_threaded() -> Iterator[None]:
-    """Limit torch and the BLAS/OpenMP pools to one thread.
-
-    Why: runs already use every core through processes, extra threads only oversubscribe, and
-    one thread makes a run's floating-point result the same in every worker and backend.
-    """
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1):
-            yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def run_task(task: Task) -> dict[str, Any]:

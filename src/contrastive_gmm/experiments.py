@@ -25,7 +25,6 @@ The module also keeps the original headline API (:data:`HEADLINE_SETTINGS`,
 
 from __future__ import annotations
 
-import csv
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -220,14 +219,10 @@ class InfoNCEMethod(_Method):
     )
 
     def build(self, k: int, n_components: int, seed: int, temperature: float | None) -> InfoNCE:
-        params = self.model_dump(exclude={"learner", "name", "init"}, exclude_none=True)
+        params = self.model_dump(exclude={"learner", "name"}, exclude_none=True)
         if "temperature" not in params and temperature is not None:
             params["temperature"] = temperature  # the setting's τ applies unless the method fixes its own
-        # A random start, seeded by random_state: the claim is that the loss, not the initialiser, finds the subspace.
-        if "init" in InfoNCE().get_params():
-            params["init"] = self.init
-        elif self.init != "random":
-            raise ValueError("this version of InfoNCE has no `init` parameter; it always starts at random")
+        # init defaults to a random start, seeded by random_state: the claim is that the loss, not the initialiser, finds the subspace.
         return InfoNCE(k, random_state=seed, **params)
 
 
@@ -326,8 +321,6 @@ class FisherStudy(StudySpec):
     (a panel per sweep); ``settings`` is a list of named settings (``name`` plus Point fields)
     shown as one bar chart. ``metrics`` are the figure's rows.
     """
-
-    presentation_fields: ClassVar[frozenset[str]] = StudySpec.presentation_fields | {"metrics"}
 
     kind: Literal["fisher"]
     base: dict[str, Any] = {}
@@ -443,7 +436,7 @@ def plot_fisher(spec: FisherStudy, rows: list[dict], path: Path) -> None:
     )
 
 
-FISHER_KIND = register_kind("fisher", FisherStudy, run_fisher, plot_fisher)
+register_kind("fisher", FisherStudy, run_fisher, plot_fisher)
 
 
 # ---------------------------------------------------------------------------- the original headline API
@@ -569,17 +562,6 @@ def format_table(rows: list[dict], metric: str = "max_angle", fmt: str = "{:.2f}
     return "\n".join(lines)
 
 
-def write_csv(rows: list[dict], path: Path) -> None:
-    """Write rows to ``path`` atomically (a temporary file renamed into place)."""
-    path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    tmp.replace(path)
-
-
 __all__ = [
     "Point",
     "Sweep",
@@ -601,5 +583,4 @@ __all__ = [
     "run_headline",
     "summarise",
     "format_table",
-    "write_csv",
 ]

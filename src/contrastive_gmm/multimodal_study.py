@@ -160,6 +160,6 @@ def plot_multimodal(spec: MultimodalStudy, rows: list[dict], path: Path) -> None
                 panel_titles={"settings": "settings"})
 
 
-MULTIMODAL_KIND = register_kind("multimodal", MultimodalStudy, run_multimodal, plot_multimodal)
+register_kind("multimodal", MultimodalStudy, run_multimodal, plot_multimodal)
 
 __all__ = ["MultimodalPoint", "MultimodalStudy", "run_multimodal", "plot_multimodal", "METRICS"]

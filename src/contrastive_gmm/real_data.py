@@ -55,7 +55,6 @@ PCA, raw features) are fitted once per seed and k and repeated under every ``del
 
 from __future__ import annotations
 
-import functools
 import os
 import time
 import warnings
@@ -68,7 +67,6 @@ from sklearn.decomposition import PCA
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from threadpoolctl import threadpool_limits
 
 from ._validation import (
     InputTypeError,
@@ -79,12 +77,13 @@ from ._validation import (
     check_positive_int,
     check_probability,
 )
-from .contrastive import InfoNCE, intra_op_threads
+from .contrastive import InfoNCE, single_threaded
 from .datasets import REAL_DATASETS, load_digits_views, load_real_dataset
 from .metrics import cluster_scores, linear_probe_accuracy
 from .model_io import LinearMap, TwoViewMap, as_linear_map
 from .multimodal import CLIP, retrieval_accuracy
 from .pairs import pair_indices_from_groups, pair_indices_from_labels
+from .report import setting_stats
 from .spectral import SpectralContrastive
 
 PREPROCESS_VARIANCE = 0.99
@@ -104,22 +103,6 @@ STUDY = "real_data"
 
 
 # ---------------------------------------------------------------------------- linear building blocks
-def _single_threaded(fn):
-    """Run ``fn`` with one torch thread and one BLAS/OpenMP thread.
-
-    Why: every fit and score here is small (batches of 512 rows, k-means on a few hundred
-    points). On a loaded 2-core machine extra threads only spin: a CLIP fit on 700 digit pairs
-    took 35 s with 2 torch threads and 0.34 s with 1, and k-means 3 s instead of 0.05 s.
-    """
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        with intra_op_threads(1), threadpool_limits(1):
-            return fn(*args, **kwargs)
-
-    return wrapper
-
-
 def compose(outer: LinearMap, inner: LinearMap) -> LinearMap:
     """The map ``x -> outer(inner(x))`` as one :class:`~contrastive_gmm.model_io.LinearMap`.
 
@@ -141,7 +124,7 @@ def compose(outer: LinearMap, inner: LinearMap) -> LinearMap:
     return LinearMap(mean, components, method=outer.method, info=outer.info)
 
 
-@_single_threaded
+@single_threaded()
 def pca_preprocessor(X: ArrayLike, variance: float = PREPROCESS_VARIANCE) -> LinearMap:
     """Projection onto the fewest top principal directions holding ``variance`` of the total variance.
 
@@ -282,7 +265,7 @@ def _check_k(k: int, available: int, what: str, fix: str = "lower n_components")
         raise ValueError(f"n_components={k} is more than the {available} directions {what}: {fix}.")
 
 
-@_single_threaded
+@single_threaded()
 def fit_embedding(
     method: str,
     X: ArrayLike,
@@ -414,7 +397,7 @@ def _split(n_samples: int, y: np.ndarray, test_size: float, seed: int) -> tuple[
     return train_test_split(np.arange(n_samples), test_size=test_size, stratify=y, random_state=seed)
 
 
-@_single_threaded
+@single_threaded()
 def evaluate_single_view(
     X: ArrayLike,
     y: ArrayLike,
@@ -490,7 +473,7 @@ def evaluate_single_view(
     return rows
 
 
-@_single_threaded
+@single_threaded()
 def evaluate_two_view(
     X1: ArrayLike,
     X2: ArrayLike,
@@ -586,6 +569,24 @@ def default_ks(n_classes: int, n_features: int) -> tuple[int, ...]:
     return tuple(sorted({k for k in (max(1, base // 2), base, 2 * base) if k <= n_features}))
 
 
+def default_standardize(dataset: str) -> bool:
+    """Whether the protocol standardises ``dataset``'s features by default: not digits' pixels (see the module docstring).
+
+    >>> default_standardize("digits"), default_standardize("wine")
+    (False, True)
+    """
+    return dataset != "digits"
+
+
+def check_two_view(dataset: str, two_view: bool | None) -> bool:
+    """Whether to run the two-view protocol: by default for digits, the one bundled set with two views."""
+    if two_view is None:
+        return dataset == "digits"
+    if two_view and dataset != "digits":
+        raise ValueError(f"two_view needs a two-view data set; only digits has two views (load_digits_views); got {dataset!r}.")
+    return bool(two_view)
+
+
 def _stratified_subset(n: int, y: np.ndarray, n_samples: int | None, seed: int) -> np.ndarray:
     if n_samples is None or n_samples >= n:
         return np.arange(n)
@@ -635,10 +636,10 @@ def run_real_data_study(
     X, y = load_real_dataset(dataset)
     K = len(np.unique(y))
     ks = default_ks(K, X.shape[1]) if ks is None else tuple(ks)
-    two_view = (dataset == "digits") if two_view is None else bool(two_view)
-    standardize = (dataset != "digits") if standardize is None else bool(standardize)
-    if two_view and dataset != "digits":
-        raise ValueError(f"two_view needs a two-view data set; only digits has one (load_digits_views); got {dataset!r}.")
+    two_view = check_two_view(dataset, two_view)
+    standardize = default_standardize(dataset) if standardize is None else bool(standardize)
+    if two_view:
+        X1, X2, yv = load_digits_views(views)
     rows: list[dict] = []
     for seed in seed_list:
         keep = _stratified_subset(X.shape[0], y, n_samples, seed)
@@ -647,7 +648,6 @@ def run_real_data_study(
             variance=variance, methods=methods, standardize=standardize, dataset=dataset, study=study,
         )
         if two_view:
-            X1, X2, yv = load_digits_views(views)
             for k in two_view_ks or (K - 1,):
                 rows += evaluate_two_view(
                     X1[keep], X2[keep], yv[keep], k=k, seed=seed, test_size=test_size, n_pairs_per_sample=n_pairs_per_sample,
@@ -658,11 +658,11 @@ def run_real_data_study(
 
 # ---------------------------------------------------------------------------- tables and figure
 def summarise(rows: Iterable[dict]) -> dict[tuple[str, str, str], tuple[float, float, int]]:
-    """``(setting, method, metric) -> (mean, sd, n)`` over seeds (sd with ddof=1; 0 for one seed)."""
-    groups: dict[tuple[str, str, str], list[float]] = {}
-    for r in rows:
-        groups.setdefault((r["setting"], r["method"], r["metric"]), []).append(float(r["value"]))
-    return {key: (float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else 0.0, len(v)) for key, v in groups.items()}
+    """``(setting, method, metric) -> (mean, sd, n)`` over seeds (sd with ddof=1; 0 for one seed).
+
+    The report's :func:`~contrastive_gmm.report.setting_stats`, for any iterable of rows.
+    """
+    return setting_stats(list(rows))
 
 
 def format_table(rows: Sequence[dict], setting: str, metrics: Sequence[str] = SCORES, fmt: str = "{:.3f}") -> str:

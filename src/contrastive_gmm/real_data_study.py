@@ -41,7 +41,9 @@ from .real_data import (
     SINGLE_VIEW_METHODS,
     TWO_VIEW_METHODS,
     _stratified_subset,
+    check_two_view,
     default_ks,
+    default_standardize,
     evaluate_single_view,
     evaluate_two_view,
 )
@@ -109,7 +111,7 @@ class RealDataStudy(StudySpec):
     @property
     def runs_two_view(self) -> bool:
         """Whether the study has the two-view settings (digits only)."""
-        return (self.dataset == "digits") if self.two_view is None else self.two_view
+        return check_two_view(self.dataset, self.two_view)
 
     def run_identity(self) -> dict[str, Any]:
         """Methods and the seeding scheme (every setting's params carry the protocol's options)."""
@@ -124,13 +126,11 @@ class RealDataStudy(StudySpec):
 
     def expand(self) -> list[StudySetting]:
         """A panel per k (x = delta), then the two-view panel (a bar per k)."""
-        if self.two_view and self.dataset != "digits":
-            raise ValueError(f"two_view: only digits has two views (load_digits_views); got dataset {self.dataset!r}")
         n_classes, n_features = _shape(self.dataset)
         common = {
             "dataset": self.dataset, "n_samples": self.n_samples, "test_size": self.test_size,
             "n_pairs_per_sample": self.n_pairs_per_sample, "variance": self.variance,
-            "standardize": (self.dataset != "digits") if self.standardize is None else self.standardize,
+            "standardize": default_standardize(self.dataset) if self.standardize is None else self.standardize,
         }
         out = []
         for k in self.ks or default_ks(n_classes, n_features):
@@ -150,13 +150,12 @@ def run_real_data(spec: RealDataStudy, setting: StudySetting, seeds: np.random.S
     p = setting.params
     # One integer seed drives the subset, the split, the partners, the learners and k-means.
     seed = int(seeds.generate_state(1)[0]) % (2**31)
-    X, y = load_real_dataset(p["dataset"])
-    keep = _stratified_subset(X.shape[0], y, p["n_samples"], seed)
     options = dict(seed=seed, test_size=p["test_size"], n_pairs_per_sample=p["n_pairs_per_sample"],
                    variance=p["variance"], standardize=p["standardize"])
     if p.get("two_view"):
-        X1, X2, yv = load_digits_views(p["views"])
-        rows = evaluate_two_view(X1[keep], X2[keep], yv[keep], k=p["k"], methods=spec.two_view_methods, **options)
+        X1, X2, y = load_digits_views(p["views"])
+        keep = _stratified_subset(len(y), y, p["n_samples"], seed)
+        rows = evaluate_two_view(X1[keep], X2[keep], y[keep], k=p["k"], methods=spec.two_view_methods, **options)
         # Mean of the two views under the single-view names, so one figure row holds both panels.
         for method in dict.fromkeys(r["method"] for r in rows):
             mine = {r["metric"]: r for r in rows if r["method"] == method}
@@ -164,19 +163,21 @@ def run_real_data(spec: RealDataStudy, setting: StudySetting, seeds: np.random.S
                 a, b = mine[f"{m}_view1"], mine[f"{m}_view2"]
                 rows.append({**a, "metric": m, "value": (a["value"] + b["value"]) / 2})
     else:
+        X, y = load_real_dataset(p["dataset"])
+        keep = _stratified_subset(len(y), y, p["n_samples"], seed)
         rows = evaluate_single_view(X[keep], y[keep], ks=[p["k"]], deltas=[p["delta"]], methods=spec.methods, **options)
-    return [{k: r[k] for k in ("method", "metric", "value", "fit_seconds")} for r in rows]
+    return rows  # the engine keeps the columns it records
 
 
 def plot_real_data(spec: RealDataStudy, rows: list[dict], path: Path) -> None:
     """Held-out metrics against delta per k (references flat), and the two-view bars."""
-    panels = {s.panel: s.params["k"] for s in spec.expand() if not s.params.get("two_view")}
-    plot_panels(spec.expand(), rows, path, title=spec.title, metrics=spec.metrics, metric_labels=METRICS,
-                panel_titles={"two views": "CLIP across two views (mean of the views)"}
-                | {panel: f"{spec.dataset}, k = {k}" for panel, k in panels.items()},
-                x_labels={panel: "δ (fraction of partners from any class)" for panel in panels})
+    settings = spec.expand()
+    delta_panels = {s.panel for s in settings if not s.params.get("two_view")}
+    plot_panels(settings, rows, path, title=spec.title, metrics=spec.metrics, metric_labels=METRICS,
+                panel_titles={"two views": "CLIP across two views (mean of the views)"},
+                x_labels=dict.fromkeys(delta_panels, "δ (fraction of partners from any class)"))
 
 
-REAL_DATA_KIND = register_kind("real_data", RealDataStudy, run_real_data, plot_real_data)
+register_kind("real_data", RealDataStudy, run_real_data, plot_real_data)
 
 __all__ = ["RealDataStudy", "run_real_data", "plot_real_data", "METRICS"]

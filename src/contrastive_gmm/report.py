@@ -311,12 +311,6 @@ def method_colours(methods: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def mean_sd(values: Sequence[float]) -> tuple[float, float]:
-    """Mean and sample standard deviation (0 for one value)."""
-    arr = np.asarray(values, dtype=float)
-    return float(arr.mean()), float(arr.std(ddof=1)) if arr.size > 1 else 0.0
-
-
 def plot_panels(
     settings: Sequence[StudySetting],
     rows: Sequence[dict[str, Any]],
@@ -348,9 +342,7 @@ def plot_panels(
     methods = list(dict.fromkeys(r["method"] for r in rows))
     colours = method_colours(methods)
     n_seeds = len({r["seed"] for r in rows})
-    stats: dict[tuple[str, str, str], list[float]] = {}
-    for r in rows:
-        stats.setdefault((r["setting"], r["method"], r["metric"]), []).append(float(r["value"]))
+    stats = setting_stats(rows)
     width = max(7.0, 4.4 * len(panels))
     fig = Figure(figsize=(width, 3.0 * len(metrics) + 1.4), layout="constrained")
     axes = fig.subplots(max(len(metrics), 1), len(panels), squeeze=False)
@@ -366,7 +358,7 @@ def plot_panels(
                 bar = 0.8 / max(len(shown), 1)
                 xs = np.arange(len(points))
                 for m_i, m in enumerate(shown):
-                    cells = [mean_sd(stats[(p.label, m, metric)]) if (p.label, m, metric) in stats else (np.nan, 0.0) for p in points]
+                    cells = [stats[(p.label, m, metric)][:2] if (p.label, m, metric) in stats else (np.nan, 0.0) for p in points]
                     ax.bar(xs + (m_i - (len(shown) - 1) / 2) * bar, [c[0] for c in cells], bar,
                            yerr=[c[1] for c in cells], capsize=2, color=colours[m], label=m)
                 ax.set_xticks(xs, [p.label for p in points], rotation=15, fontsize=8)
@@ -374,7 +366,7 @@ def plot_panels(
                     ax.set_ylim(0, 92)
             else:
                 for m in shown:
-                    pts = sorted((float(p.x), *mean_sd(stats[(p.label, m, metric)])) for p in points if (p.label, m, metric) in stats)
+                    pts = sorted((float(p.x), *stats[(p.label, m, metric)][:2]) for p in points if (p.label, m, metric) in stats)
                     if not pts:
                         continue
                     x, mu, sd = (np.array(v) for v in zip(*pts))
@@ -457,12 +449,23 @@ def _seeds_section(specs: Sequence[StudySpec]) -> str:
     return "\n".join(lines)
 
 
-def build_report(specs: Sequence[StudySpec], rows: Sequence[dict[str, Any]], manifest: dict[str, Any], figures: dict[str, str]) -> str:
-    """The Markdown report: a claims summary, a section per study (figure, claims, tables), versions and seeds."""
+def rows_by_study(rows: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The rows of each study, by study name."""
     by_study: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         by_study.setdefault(r["study"], []).append(r)
-    claims = {s.name: evaluate_claims(s, by_study.get(s.name, [])) for s in specs}
+    return by_study
+
+
+def build_report(
+    specs: Sequence[StudySpec],
+    rows: Sequence[dict[str, Any]],
+    manifest: dict[str, Any],
+    figures: dict[str, str],
+    claims: dict[str, list[ClaimResult]],
+) -> str:
+    """The Markdown report: a claims summary, a section per study (figure, claims, tables), versions and seeds."""
+    by_study = rows_by_study(rows)
     compute = sum({r["task"]: float(r["run_seconds"]) for r in rows}.values())
     n_claims = sum(len(c) for c in claims.values())
     n_ok = sum(c.holds for cs in claims.values() for c in cs)
@@ -500,8 +503,13 @@ def build_report(specs: Sequence[StudySpec], rows: Sequence[dict[str, Any]], man
     return "\n".join(head + [""] + body + tail)
 
 
-def write_outputs(out_dir: str | Path, specs: Sequence[StudySpec], rows: Sequence[dict[str, Any]], manifest: dict[str, Any]) -> Path:
-    """Write results.csv, studies.json, manifest.json, a figure per study and report.md; returns the report's path."""
+def write_outputs(
+    out_dir: str | Path, specs: Sequence[StudySpec], rows: Sequence[dict[str, Any]], manifest: dict[str, Any]
+) -> tuple[Path, dict[str, list[ClaimResult]]]:
+    """Write results.csv, studies.json, manifest.json, a figure per study and report.md.
+
+    Returns the report's path and each study's evaluated claims.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_results_csv(rows, out / "results.csv")
@@ -511,17 +519,20 @@ def write_outputs(out_dir: str | Path, specs: Sequence[StudySpec], rows: Sequenc
     return render(out, specs, rows, manifest)
 
 
-def render(out: Path, specs: Sequence[StudySpec], rows: Sequence[dict[str, Any]], manifest: dict[str, Any]) -> Path:
-    """Draw each study's figure and write report.md into ``out``."""
+def render(
+    out: Path, specs: Sequence[StudySpec], rows: Sequence[dict[str, Any]], manifest: dict[str, Any]
+) -> tuple[Path, dict[str, list[ClaimResult]]]:
+    """Draw each study's figure and write report.md into ``out``; returns its path and the claims."""
+    by_study = rows_by_study(rows)
     figures = {}
     for spec in specs:
-        study_rows = [r for r in rows if r["study"] == spec.name]
         figures[spec.name] = f"{spec.name}.png"
-        if study_rows:
-            get_kind(spec.kind).plot(spec, study_rows, out / figures[spec.name])
+        if by_study.get(spec.name):
+            get_kind(spec.kind).plot(spec, by_study[spec.name], out / figures[spec.name])
+    claims = {s.name: evaluate_claims(s, by_study.get(s.name, [])) for s in specs}
     path = out / "report.md"
-    _write_atomic(path, build_report(specs, rows, manifest, figures))
-    return path
+    _write_atomic(path, build_report(specs, rows, manifest, figures, claims))
+    return path, claims
 
 
 def load_outputs(out_dir: str | Path) -> tuple[list[StudySpec], list[dict[str, Any]], dict[str, Any]]:
@@ -539,7 +550,7 @@ def load_outputs(out_dir: str | Path) -> tuple[list[StudySpec], list[dict[str, A
 def render_report(out_dir: str | Path) -> Path:
     """Re-draw the figures and rewrite report.md from a finished folder's saved results."""
     specs, rows, manifest = load_outputs(out_dir)
-    return render(Path(out_dir), specs, rows, manifest)
+    return render(Path(out_dir), specs, rows, manifest)[0]
 
 
 def run_manifest(command: str, quick: bool, backend: str, execution: Any, wall_seconds: float) -> dict[str, Any]:
@@ -572,7 +583,6 @@ __all__ = [
     "markdown_table",
     "collapse_notes",
     "method_colours",
-    "mean_sd",
     "plot_panels",
     "build_report",
     "write_outputs",

@@ -157,8 +157,7 @@ def run_zoo(spec: ZooStudy, setting: StudySetting, seeds: np.random.SeedSequence
     aug = zoo_channels(p["n_components"])[p["channel"]]
     X, X_pos, z, _ = gmm.sample_pairs(p["n_pairs"], aug, random_state=np.random.default_rng(pair_seq))
     seed = int(learner_seq.generate_state(1)[0]) % (2**31)
-    rows = score_zoo(gmm, aug, (X, X_pos, z), seed, tuple(spec.learners))
-    return [{k: v for k, v in r.items() if k in ("method", "metric", "value", "fit_seconds")} for r in rows]
+    return score_zoo(gmm, aug, (X, X_pos, z), seed, tuple(spec.learners))  # the engine keeps the columns it records
 
 
 def plot_zoo(spec: ZooStudy, rows: list[dict], path: Path) -> None:
@@ -167,7 +166,7 @@ def plot_zoo(spec: ZooStudy, rows: list[dict], path: Path) -> None:
                 panel_titles={"channels": "augmentation channel"})
 
 
-ZOO_KIND = register_kind("loss_zoo", ZooStudy, run_zoo, plot_zoo)
+register_kind("loss_zoo", ZooStudy, run_zoo, plot_zoo)
 
 
 __all__ = ["merge_channel", "cyclic_channel", "zoo_channels", "ZOO_LEARNERS", "score_zoo", "run_zoo_setting",
