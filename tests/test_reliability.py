@@ -334,3 +334,10 @@ def test_any_shape_either_fits_to_finite_embeddings_or_names_n_components(name, 
         model = make(k).fit(X, second)
     Z = model.transform(X)
     assert Z.shape == (n, k) and np.isfinite(Z).all()
+
+
+def test_labels_never_reach_the_warning_before_n_components_is_checked():
+    _, X, _, z = _pairs(4, n=300, K=3, d=8)
+    for model in (cg.SimCLR(n_components="a"), cg.InfoNCE(n_components="a"), cg.SpectralContrastive(n_components="a")):
+        with pytest.raises(TypeError, match="n_components must be an integer"):
+            model.fit(X, z)

@@ -19,8 +19,8 @@ def paired_views(
 
     ``second`` is either the positives (2-D, the shape of ``X``: row i of it is the positive of
     row i of ``X``) or class labels (1-D, one per row): each row is then paired with a random
-    other row of its class, drawn with ``rng`` (:func:`~contrastive_gmm.pair_indices_from_labels`;
-    rows alone in their class have no partner and are left out). Labels make the learners
+    other row of its class, drawn with ``rng`` (:func:`~contrastive_gmm.pair_indices_from_groups`
+    with the classes as groups: rows alone in their class have no partner and are left out). Labels make the learners
     scikit-learn supervised transformers: ``Pipeline`` and ``GridSearchCV`` pass ``y`` there.
 
     Examples
@@ -37,18 +37,17 @@ def paired_views(
         )
     if np.asarray(second).ndim != 1:  # np.ndim would dispatch to the argument's own __array_function__
         return check_paired(X, second)
-    from .pairs import pair_indices_from_labels  # pairs needs the mixture module; keep _base light
+    from .pairs import pair_indices_from_groups  # pairs needs the mixture module; keep _base light
 
     X = check_matrix(X, "X")
     y = check_labels(second, X.shape[0], "y")
-    _, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
-    keep = np.flatnonzero(counts[inverse] >= 2)
-    if keep.size < 2:
+    try:
+        P = pair_indices_from_groups(y, random_state=rng)
+    except ValueError:  # no class has two rows: say it in terms of this learner's labels
         raise ValueError(
             f"{owner} builds positive pairs from the labels y, so some class needs at least 2 rows; got "
-            f"{len(counts)} class(es), each with 1 row."
-        )
-    P = keep[pair_indices_from_labels(y[keep], random_state=rng)]
+            f"{len(np.unique(y))} class(es), each with 1 row."
+        ) from None
     return X[P[:, 0]], X[P[:, 1]]
 
 

@@ -302,7 +302,9 @@ def _train_linear_maps(
             Va = param(Us[0])
             Vb = param(Us[-1]) if len(Us) > 1 else Va
             # index_select: ~10x faster than A[idx] for a few hundred rows on CPU.
-            a, b = A.index_select(0, idx) @ Va.T, B.index_select(0, idx) @ Vb.T
+            a = A.index_select(0, idx) @ Va.T
+            # One view and one map (SupCon): the "positive" embedding is the anchor's own; skip the copy.
+            b = a if B is A and Vb is Va else B.index_select(0, idx) @ Vb.T
             loss = loss_fn(a, b) if batch_data is None else loss_fn(a, b, batch_data.index_select(0, idx))
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -460,9 +462,10 @@ class _TrainedLinear(_TrainsMaps, LinearProjection):
         start = torch.randn(k, d, generator=gen) / math.sqrt(d)
         if init is not None:
             start = torch.as_tensor(init(cross_white))
-        to = lambda a: whiten_to_tensor(a, mean, inv_sqrt, dtype, device)  # noqa: E731
+        A = whiten_to_tensor(X, mean, inv_sqrt, dtype, device)
+        B = A if X_pos is X else whiten_to_tensor(X_pos, mean, inv_sqrt, dtype, device)  # SupCon: one view
         (V,), history = self._train(
-            (to(X), to(X_pos)),
+            (A, B),
             [start.to(device=device, dtype=dtype)],
             loss_fn,
             gen,

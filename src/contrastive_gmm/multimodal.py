@@ -45,6 +45,7 @@ from .contrastive import (
     _TrainsMaps,
     _torch_generator,
     check_device,
+    whiten_to_tensor,
     whitener,
 )
 from .losses import SIMILARITIES, info_nce
@@ -515,8 +516,8 @@ class CLIP(_TrainsMaps, TwoViewProjection):
         device = check_device(self.device)
         mx, my, Sxx, Syy, Sxy = two_view_moments(X, Y)
         Wx, Wy = whitener(Sxx, self.reg), whitener(Syy, self.reg)
-        A = torch.as_tensor(((X - mx) @ Wx).astype(np.float32), device=device)
-        B = torch.as_tensor(((Y - my) @ Wy).astype(np.float32), device=device)
+        A = whiten_to_tensor(X, mx, Wx, torch.float32, device)
+        B = whiten_to_tensor(Y, my, Wy, torch.float32, device)
         dx, dy = X.shape[1], Y.shape[1]
         inits = [torch.randn(k, dx, generator=gen) / math.sqrt(dx), torch.randn(k, dy, generator=gen) / math.sqrt(dy)]
         loss_fn, extra_params, final_temperature = self._make_loss(temperature, similarity, device)

@@ -106,7 +106,6 @@ class _PairLearner(_TrainedLinear):
     """Shared fit: validate, centre, whiten, train one map from a random start, diagnose."""
 
     _desc = "fit"
-    _needs_labels = False
 
     def _common_init(self, n_components, whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose) -> None:
         self.n_components = n_components
@@ -124,8 +123,12 @@ class _PairLearner(_TrainedLinear):
     def _make_loss(self, k: int, device: torch.device) -> tuple[LossFn, tuple[torch.Tensor, ...]]:
         raise NotImplementedError
 
-    def _fit_views(self, X: np.ndarray, X_pos: np.ndarray, gen: torch.Generator, labels: np.ndarray | None = None) -> None:
+    def _fit_views(
+        self, X: np.ndarray, X_pos: np.ndarray, gen: torch.Generator, labels: np.ndarray | None = None, y: ArrayLike | None = None
+    ) -> None:
+        """Validate, then train; ``labels`` go to the loss, ``y`` is fit's own second argument (for the k > K - 1 warning)."""
         k = check_n_components(self.n_components, X.shape[1])
+        warn_if_beyond_classes(k, y if labels is None else labels, type(self).__name__)
         self._check_training_params()
         loss_fn, extra = self._make_loss(k, check_device(self.device))
         self._train_whitened(X, X_pos, k, loss_fn, gen, extra_params=extra, labels=labels, desc=self._desc)
@@ -134,8 +137,7 @@ class _PairLearner(_TrainedLinear):
         """Learn the map from ``X`` and its row-paired positives ``y = X_pos`` (or class labels, as InfoNCE does)."""
         gen = _torch_generator(self.random_state)
         X, X_pos = self._views(X, y, gen)
-        warn_if_beyond_classes(self.n_components, y, type(self).__name__)
-        self._fit_views(X, X_pos, gen)
+        self._fit_views(X, X_pos, gen, y=y)
         return self
 
 
@@ -257,7 +259,6 @@ class SupCon(_SoftmaxPairLearner):
             raise ValueError("SupCon requires y to be passed, but the target y is None: call fit(X, y) with labels.")
         y = check_labels(y, X.shape[0])
         check_classes(y, "y")  # one class: every sample a positive, no negatives, nothing to learn
-        warn_if_beyond_classes(self.n_components, y, "SupCon")
         _, codes = np.unique(y, return_inverse=True)
         # The map is learnt from X alone; the pooled moments of (X, X) are X's own.
         self._fit_views(X, X, _torch_generator(self.random_state), labels=codes)
@@ -321,8 +322,10 @@ class SimSiam(_PairLearner):
         predictor = self._predictor
         return (lambda a, b: simsiam_loss(a, b, predictor)), ((predictor,) if self.predictor else ())
 
-    def _fit_views(self, X: np.ndarray, X_pos: np.ndarray, gen: torch.Generator, labels: np.ndarray | None = None) -> None:
-        super()._fit_views(X, X_pos, gen, labels)
+    def _fit_views(
+        self, X: np.ndarray, X_pos: np.ndarray, gen: torch.Generator, labels: np.ndarray | None = None, y: ArrayLike | None = None
+    ) -> None:
+        super()._fit_views(X, X_pos, gen, labels, y)
         self.predictor_ = self._predictor.detach().cpu().double().numpy()
         del self._predictor
 
