@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import sparse
-from sklearn.utils.validation import check_random_state
 
 
 class InputTypeError(TypeError, ValueError):
@@ -341,5 +340,4 @@ __all__ = [
     "check_choice",
     "check_spd",
     "check_weights",
-    "check_random_state",
 ]

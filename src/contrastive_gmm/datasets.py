@@ -171,9 +171,7 @@ def _keys_vector(arr: np.ndarray, name: str, n: int, path: str) -> np.ndarray:
         arr = check_labels(arr, n, name)
     except ValueError as exc:
         raise _fail(path, str(exc)) from None
-    if arr.dtype.kind == "f":
-        if not np.all(np.isfinite(arr)):
-            raise _fail(path, f"{name} has a missing value (NaN) at row {_first_bad(~np.isfinite(arr))[0]}.")
+    if arr.dtype.kind == "f":  # check_labels has already refused NaN
         if np.all(arr == np.round(arr)):
             arr = arr.astype(np.int64)  # 1.0, 2.0 from a float column are integer labels
     elif arr.dtype.kind not in "biuUS":

@@ -175,15 +175,17 @@ def _contrastive(
     if gather and distributed.world_size() > 1:
         # Local rows against the columns of every process; this process's positives sit at rows
         # rank * m .. rank * m + m - 1 of the gathered columns (the labels offset by rank).
-        b_all, a_all = distributed.all_gather_with_grad(b), distributed.all_gather_with_grad(a)
+        b_all = distributed.all_gather_with_grad(b)
         offset = distributed.rank() * m
         qa = a * scale
         positives = (qa * b_all.narrow(0, offset, m)).sum(dim=1).mean()
         if not symmetric:
             return _LogSumExpMeans.apply(qa, b_all, 1.0, 0.0, chunk_size) - positives
+        a_all = distributed.all_gather_with_grad(a)  # only the symmetric direction needs every anchor
+        qb = b * scale
         lse = _LogSumExpMeans.apply(qa, b_all, 0.5, 0.0, chunk_size)
-        lse = lse + _LogSumExpMeans.apply(b * scale, a_all, 0.5, 0.0, chunk_size)
-        return lse - 0.5 * (positives + (b * scale * a_all.narrow(0, offset, m)).sum(dim=1).mean())
+        lse = lse + _LogSumExpMeans.apply(qb, a_all, 0.5, 0.0, chunk_size)
+        return lse - 0.5 * (positives + (qb * a_all.narrow(0, offset, m)).sum(dim=1).mean())
     qa = a * scale
     positives = (qa * b).sum(dim=1).mean()
     weights = (0.5, 0.5) if symmetric else (1.0, 0.0)

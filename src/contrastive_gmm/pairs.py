@@ -158,7 +158,8 @@ def pairs_from_labels(
     """
     X = check_matrix(X, "X")
     y = check_labels(y, X.shape[0])
-    return pairs_from_indices(X, pair_indices_from_labels(y, delta, n_pairs_per_sample, random_state))
+    P = pair_indices_from_labels(y, delta, n_pairs_per_sample, random_state)
+    return X[P[:, 0]], X[P[:, 1]]  # indices made here: pairs_from_indices would check X and P again
 
 
 def pairs_from_groups(
@@ -179,7 +180,8 @@ def pairs_from_groups(
     """
     X = check_matrix(X, "X")
     groups = check_labels(groups, X.shape[0], "groups")
-    return pairs_from_indices(X, pair_indices_from_groups(groups, n_pairs_per_sample, delta, random_state))
+    P = pair_indices_from_groups(groups, n_pairs_per_sample, delta, random_state)
+    return X[P[:, 0]], X[P[:, 1]]
 
 
 __all__ = [
