@@ -112,7 +112,7 @@ def test_transform_follows_sklearn_cca(clip, sample):
         cg.CLIP().transform(X)
 
 
-def test_learnable_temperature_is_clamped():
+def test_learnable_temperature_is_learned_within_the_clamp():
     mm = cg.MultimodalGMM.random(4, 8, 6, random_state=0)
     X, Y, _ = mm.sample(3000, random_state=0)
     model = cg.CLIP(3, temperature=0.5, similarity="cosine", learnable_temperature=True, random_state=0).fit(X, Y)
