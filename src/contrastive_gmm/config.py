@@ -34,7 +34,7 @@ import tomllib
 from types import SimpleNamespace
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Optional
+from typing import Any, ClassVar, Iterator, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -253,6 +253,24 @@ def describe_error(exc: ValidationError, prefix: str = "") -> str:
     return f"{loc}: {msg}{more}" if loc else f"{msg}{more}"
 
 
+def validate_params(model: type[BaseModel], params: dict[str, Any], where: str) -> Any:
+    """``model`` validated from ``params``; a pydantic error becomes one ValueError line that starts with ``where``."""
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        raise ValueError(describe_error(exc, where)) from None
+
+
+def named_settings(settings: list[dict[str, Any]]) -> Iterator[tuple[int, str, dict[str, Any]]]:
+    """Each entry of a spec's ``settings`` as ``(index, name, its other fields)``; a missing name names the entry."""
+    for i, named in enumerate(settings):
+        fields = dict(named)
+        name = fields.pop("name", None)
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"settings.{i}.name: every named setting needs a `name`")
+        yield i, name, fields
+
+
 def parse_study(raw: dict[str, Any], source: str = "<spec>", quick: bool = False) -> StudySpec:
     """Validate a spec given as a dict (as read from TOML); ``quick`` applies its ``[quick]`` overlay.
 
@@ -329,6 +347,8 @@ __all__ = [
     "CHECK_FIELDS",
     "parse_study",
     "describe_error",
+    "validate_params",
+    "named_settings",
     "read_toml",
     "load_study",
     "builtin_study_files",

@@ -32,11 +32,11 @@ from pathlib import Path
 from typing import Annotated, Any, Callable, ClassVar, Iterable, Literal, Optional, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sklearn.decomposition import PCA
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
-from .config import StudySpec, describe_error
+from .config import StudySpec, named_settings, validate_params
 from .contrastive import CollapseWarning, InfoNCE
 from .engine import StudySetting, register_kind
 from .report import plot_panels
@@ -138,18 +138,12 @@ def _format_value(v: float) -> str:
 
 def _fields(params: dict[str, Any], where: str) -> dict[str, Any]:
     """The fields set in ``params``, each checked on its own; errors name ``where``."""
-    try:
-        return Point.model_validate(params).model_dump(exclude_unset=True)
-    except ValidationError as exc:
-        raise ValueError(describe_error(exc, where)) from None
+    return validate_params(Point, params, where).model_dump(exclude_unset=True)
 
 
 def _point(params: dict[str, Any], where: str) -> Point:
     """Validate and resolve ``params``; errors become one line that starts with ``where``."""
-    try:
-        point = Point.model_validate(params)
-    except ValidationError as exc:
-        raise ValueError(describe_error(exc, where)) from None
+    point = validate_params(Point, params, where)
     try:
         return point.resolved()
     except ValueError as exc:
@@ -371,12 +365,8 @@ class FisherStudy(StudySpec):
                 if sweep.panel != sweep.axis:
                     label = f"{sweep.panel}: {label}"
                 out.append(StudySetting(label, sweep.panel, float(value), point.model_dump(mode="json")))
-        for i, named in enumerate(self.settings):
-            named = dict(named)
-            name = named.pop("name", None)
-            if not isinstance(name, str) or not name:
-                raise ValueError(f"settings.{i}.name: every named setting needs a `name`")
-            point = _point({**base_fields, **named}, f"settings.{i}")
+        for i, name, fields in named_settings(self.settings):
+            point = _point({**base_fields, **fields}, f"settings.{i}")
             out.append(StudySetting(name, "settings", name, point.model_dump(mode="json")))
         labels = [s.label for s in out]
         dupes = sorted({n for n in labels if labels.count(n) > 1})

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from sklearn.decomposition import PCA
 
-from .config import StudySpec, describe_error
+from .config import StudySpec, named_settings, validate_params
 from .contrastive import CollapseWarning
 from .engine import StudySetting, register_kind
 from .metrics import subspace_angles
@@ -109,15 +109,8 @@ class MultimodalStudy(StudySpec):
     def expand(self) -> list[StudySetting]:
         """One setting per named entry of ``settings`` (each updates ``base``)."""
         out = []
-        for i, named in enumerate(self.settings):
-            named = dict(named)
-            name = named.pop("name", None)
-            if not isinstance(name, str) or not name:
-                raise ValueError(f"settings.{i}.name: every named setting needs a `name`")
-            try:
-                point = MultimodalPoint.model_validate({**self.base, **named})
-            except ValidationError as exc:
-                raise ValueError(describe_error(exc, f"settings.{i}")) from None
+        for i, name, fields in named_settings(self.settings):
+            point = validate_params(MultimodalPoint, {**self.base, **fields}, f"settings.{i}")
             out.append(StudySetting(name, "settings", name, point.model_dump(mode="json")))
         return out
 
