@@ -169,6 +169,14 @@ def standardizer(X: ArrayLike) -> LinearMap:
     return LinearMap(X.mean(axis=0), np.diag(1.0 / std), method="standardize")
 
 
+def _preprocess(X: np.ndarray, standardize: bool, variance: float) -> tuple[np.ndarray, LinearMap]:
+    """``X`` standardised (if asked) and reduced by :func:`pca_preprocessor`, and that map from raw ``X``."""
+    scaler = standardizer(X) if standardize else None
+    Xs = X if scaler is None else scaler.transform(X)
+    pre = pca_preprocessor(Xs, variance)
+    return pre.transform(Xs), pre if scaler is None else compose(pre, scaler)
+
+
 def pair_whitening(Z: ArrayLike, Z_pos: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """A k x k map under which the difference of a row and its positive has identity covariance.
 
@@ -317,17 +325,13 @@ def fit_embedding(
         raise InputTypeError(f"random_state must be None or an integer seed; got {random_state!r} ({type(random_state).__name__}).")
     seed = None if random_state is None else int(random_state)
     info: dict = {"method": method, "n_components": k, "random_state": seed, "standardize": bool(standardize)}
-    scaler = standardizer(X) if standardize else None
-    Xs = X if scaler is None else scaler.transform(X)
     if method == "pca":
         _check_k(k, min(X.shape), "PCA can find in this data (min(n_samples, n_features))")
-        emb = as_linear_map(PCA(k, svd_solver="full").fit(Xs), info=info)
+        scaler = standardizer(X) if standardize else None
+        emb = as_linear_map(PCA(k, svd_solver="full").fit(X if scaler is None else scaler.transform(X)), info=info)
         return emb if scaler is None else compose(emb, scaler)
-    pre = pca_preprocessor(Xs, variance)
+    U, pre = _preprocess(X, standardize, variance)
     info["preprocessing"] = {"variance": variance, "n_kept": pre.n_components}
-    U = pre.transform(Xs)
-    if scaler is not None:
-        pre = compose(pre, scaler)
     if method == "lda":
         if y is None:
             raise ValueError("lda needs labels: y (a 'label' column in a table, 'y' in an .npz).")
@@ -350,12 +354,7 @@ def fit_embedding(
         info["pair_whitened"] = bool(pair_whitened)
         emb = compose(whitened if pair_whitened else plain, pre)
         return LinearMap(emb.mean_, emb.components_, method="infonce", info=info)
-    scaler2 = standardizer(X2) if standardize else None
-    X2s = X2 if scaler2 is None else scaler2.transform(X2)
-    pre2 = pca_preprocessor(X2s, variance)
-    U2 = pre2.transform(X2s)
-    if scaler2 is not None:
-        pre2 = compose(pre2, scaler2)
+    U2, pre2 = _preprocess(X2, standardize, variance)
     info["preprocessing_view2"] = {"variance": variance, "n_kept": pre2.n_components}
     _check_k(k, min(pre.n_components, pre2.n_components), f"kept by preprocessing in both views ({variance:g} of the variance)", _KEEP_MORE)
     A, B = U[P[:, 0]], U2[P[:, 1]]
