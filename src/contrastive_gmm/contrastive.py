@@ -29,7 +29,7 @@ from ._validation import (
     check_positive,
     check_positive_int,
 )
-from .losses import SIMILARITIES, info_nce
+from .losses import SIMILARITIES, info_nce_unchecked
 from .spectral import _CHUNK, pair_moments, ridge
 
 
@@ -666,11 +666,11 @@ class InfoNCE(_TrainedLinear):
         X, X_pos = self._views(X, y, gen)
         k = self._check_params(X.shape[1])
         warn_if_beyond_classes(k, y, type(self).__name__)
-        temperature, similarity, symmetric = float(self.temperature), self.similarity, bool(self.symmetric)
+        scale, similarity, symmetric = 1.0 / float(self.temperature), self.similarity, bool(self.symmetric)
         # Pair CCA in whitened coordinates: the top eigenvectors of the whitened cross-covariance.
         pair_cca = lambda cw: np.linalg.eigh(cw)[1][:, ::-1][:, :k].T.copy()  # noqa: E731
         history = self._train_whitened(
-            X, X_pos, k, lambda a, b: info_nce(a, b, temperature, similarity, symmetric), gen,
+            X, X_pos, k, lambda a, b: info_nce_unchecked(a, b, scale, similarity, symmetric), gen,
             init=pair_cca if self.init == "pair_cca" else None,
             dtype=_DTYPES[self.dtype],
             desc="InfoNCE",

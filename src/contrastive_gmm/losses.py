@@ -228,9 +228,27 @@ def info_nce(
     scale = _inverse_temperature(temperature)
     check_choice(similarity, "similarity", SIMILARITIES)
     chunk_size = check_chunk_size(chunk_size)
-    dtype = _compute_dtype(a, b)
-    loss = _contrastive(_embed(a, similarity, dtype), _embed(b, similarity, dtype), scale, bool(symmetric), chunk_size, gather_distributed)
+    loss = info_nce_unchecked(a, b, scale, similarity, bool(symmetric), chunk_size, gather_distributed)
     return _finite_inputs(loss, a, b)
+
+
+def info_nce_unchecked(
+    a: torch.Tensor,
+    b: torch.Tensor,
+    scale: float | torch.Tensor,
+    similarity: str,
+    symmetric: bool,
+    chunk_size: int | None = None,
+    gather_distributed: bool = False,
+) -> torch.Tensor:
+    """:func:`info_nce` at logit scale ``scale = 1 / temperature``, without its checks.
+
+    For training loops that validated their parameters once and handle a non-finite loss
+    themselves (:func:`~contrastive_gmm.train_linear_maps` skips the step): per step, the checks
+    and the finiteness test (a host sync) would be repeated for nothing.
+    """
+    dtype = _compute_dtype(a, b)
+    return _contrastive(_embed(a, similarity, dtype), _embed(b, similarity, dtype), scale, symmetric, chunk_size, gather_distributed)
 
 
 class InfoNCELoss(nn.Module):

@@ -48,7 +48,7 @@ from .contrastive import (
     whiten_to_tensor,
     whitener,
 )
-from .losses import SIMILARITIES, info_nce
+from .losses import SIMILARITIES, info_nce_unchecked
 from .mixture import GMM, RandomState, _rng
 from .spectral import ridge
 
@@ -543,7 +543,7 @@ class CLIP(_TrainsMaps, TwoViewProjection):
             return log_scale.clamp(max=math.log(_MAX_LOGIT_SCALE)).exp()
 
         def loss_fn(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-            return info_nce(a, b, 1.0 / scale(), similarity, True)
+            return info_nce_unchecked(a, b, scale(), similarity, True)
 
         extra = (log_scale,) if self.learnable_temperature else ()
         return loss_fn, extra, lambda: float(1.0 / scale().detach())
