@@ -4,7 +4,7 @@ Linear InfoNCE on same-component pairs recovers the Fisher (LDA) subspace of a G
 mixture without labels, where PCA fails (Bansal, Kavis, Sanghavi, arXiv 2411.03517).
 """
 
-from .contrastive import CollapseWarning, InfoNCE
+from .contrastive import ClosedFormWarning, CollapseWarning, InfoNCE
 from .losses import InfoNCELoss, info_nce
 from .losses import CLIPLoss
 from .metrics import (
@@ -61,6 +61,7 @@ __all__ = [
     "predicted_subspace",
     "InfoNCE",
     "CollapseWarning",
+    "ClosedFormWarning",
     "InfoNCELoss",
     "CLIPLoss",
     "info_nce",

@@ -237,6 +237,17 @@ def check_positive(value: Any, name: str) -> float:
     return float(value)
 
 
+def check_reg(value: Any, name: str = "reg") -> float | str:
+    """Check a covariance regularisation: ``"auto"`` (Ledoit-Wolf shrinkage) or a finite number > 0 (a ridge)."""
+    if isinstance(value, str):
+        if value != "auto":
+            raise ValueError(f"{name} must be 'auto' or a finite number > 0; got {value!r}.")
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be 'auto' or a positive number; got {value!r} ({type(value).__name__}).")
+    return check_positive(value, name)
+
+
 def check_positive_int(value: Any, name: str) -> int:
     """Check that ``value`` is an integer >= 1."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
@@ -336,6 +347,7 @@ __all__ = [
     "check_n_components",
     "check_positive",
     "check_positive_int",
+    "check_reg",
     "check_probability",
     "check_choice",
     "check_spd",

@@ -37,11 +37,13 @@ from ._validation import (
     check_paired,
     check_positive,
     check_positive_int,
+    check_reg,
     check_spd,
     check_weights,
 )
 from .contrastive import (
     CollapseWarning,
+    closed_form_share,
     _TrainsMaps,
     _torch_generator,
     check_device,
@@ -50,7 +52,7 @@ from .contrastive import (
 )
 from .losses import SIMILARITIES, info_nce_unchecked
 from .mixture import GMM, RandomState, _rng
-from .spectral import ridge
+from .spectral import covariance_regularisation, ridge
 
 
 # ---------------------------------------------------------------------------- the mixture
@@ -347,11 +349,19 @@ def _check_two_view(X: ArrayLike, Y: ArrayLike, n_components: object) -> tuple[n
 
 
 class CCA(TwoViewProjection):
-    """Closed-form CCA (whitened SVD of the cross-covariance), with a small scale-free ridge.
+    """Closed-form CCA (whitened SVD of the cross-covariance), each view's covariance shrunk (Ledoit-Wolf).
 
     The population answer of linear CLIP: its top canonical directions with non-zero correlation.
     scikit-learn's :class:`sklearn.cross_decomposition.CCA` (iterative NIPALS) reaches the same
     subspace on well-conditioned data and serves as a cross-check.
+
+    Parameters
+    ----------
+    n_components : int
+        Number of canonical directions.
+    reg : "auto" or float
+        Regularisation of each view's covariance, as for
+        :class:`~contrastive_gmm.SpectralContrastive` (``"auto"``: Ledoit-Wolf shrinkage).
 
     Attributes
     ----------
@@ -359,6 +369,8 @@ class CCA(TwoViewProjection):
         Canonical directions, scaled so the scores have unit variance.
     correlations_ : (k,) array
         Canonical correlations, decreasing.
+    x_shrinkage_, y_shrinkage_ : float
+        The Ledoit-Wolf intensity used for each view (0 when ``reg`` is a number).
 
     Examples
     --------
@@ -370,16 +382,19 @@ class CCA(TwoViewProjection):
     True
     """
 
-    def __init__(self, n_components: int = 2, reg: float = 1e-6) -> None:
+    def __init__(self, n_components: int = 2, reg: float | str = "auto") -> None:
         self.n_components = n_components
         self.reg = reg
 
     def fit(self, X: ArrayLike, Y: ArrayLike) -> "CCA":
         """Estimate canonical directions from row-paired views."""
         X, Y, k = _check_two_view(X, Y, self.n_components)
-        reg = check_positive(self.reg, "reg")
+        reg = check_reg(self.reg)
         self.x_mean_, self.y_mean_, Sxx, Syy, Sxy = two_view_moments(X, Y)
-        self.x_components_, self.y_components_, self.correlations_ = cca_directions(ridge(Sxx, reg), ridge(Syy, reg), Sxy, k)
+        (rx, self.x_shrinkage_), (ry, self.y_shrinkage_) = (
+            covariance_regularisation(reg, X, self.x_mean_), covariance_regularisation(reg, Y, self.y_mean_))
+        self.x_components_, self.y_components_, self.correlations_ = cca_directions(
+            ridge(Sxx, rx, self.x_shrinkage_), ridge(Syy, ry, self.y_shrinkage_), Sxy, k)
         return self
 
 
@@ -456,6 +471,14 @@ class CLIP(_TrainsMaps, TwoViewProjection):
         Canonical correlations between the two embeddings on the training data.
     temperature_ : float
         Final temperature.
+    x_shrinkage_, y_shrinkage_ : float
+        The Ledoit-Wolf intensity of each view's whitening (0 when ``reg`` is a number).
+    closed_form_correlations_ : (k,) array
+        The self-check's reference: the canonical correlations of closed-form
+        :class:`~contrastive_gmm.CCA` on the same pairs, in the same whitening.
+    closed_form_share_ : float
+        ``pair_correlations_.sum() / closed_form_correlations_.sum()``; below 0.8 a
+        :class:`~contrastive_gmm.ClosedFormWarning` gives both figures.
     n_iter_ : int
         Epochs run.
 
@@ -484,7 +507,7 @@ class CLIP(_TrainsMaps, TwoViewProjection):
         lr: float = 0.02,
         tol: float = 1e-4,
         patience: int = 2,
-        reg: float = 1e-6,
+        reg: float | str = "auto",
         random_state: int | None = None,
         device: str = "cpu",
         verbose: bool = False,
@@ -515,7 +538,9 @@ class CLIP(_TrainsMaps, TwoViewProjection):
         gen = _torch_generator(self.random_state)
         device = check_device(self.device)
         mx, my, Sxx, Syy, Sxy = two_view_moments(X, Y)
-        Wx, Wy = whitener(Sxx, self.reg), whitener(Syy, self.reg)
+        (rx, self.x_shrinkage_), (ry, self.y_shrinkage_) = (
+            covariance_regularisation(self.reg, X, mx), covariance_regularisation(self.reg, Y, my))
+        Wx, Wy = whitener(Sxx, rx, self.x_shrinkage_), whitener(Syy, ry, self.y_shrinkage_)
         A = whiten_to_tensor(X, mx, Wx, torch.float32, device)
         B = whiten_to_tensor(Y, my, Wy, torch.float32, device)
         dx, dy = X.shape[1], Y.shape[1]
@@ -555,6 +580,10 @@ class CLIP(_TrainsMaps, TwoViewProjection):
         Qx = np.linalg.svd(Vx.T, full_matrices=False)[0]
         Qy = np.linalg.svd(Vy.T, full_matrices=False)[0]
         self.pair_correlations_ = np.linalg.svd(Qx.T @ cross_white @ Qy, compute_uv=False)
+        # The self-check: closed-form CCA in the same whitening is the top singular pairs of cross_white.
+        self.closed_form_correlations_ = np.linalg.svd(cross_white, compute_uv=False)[: len(self.pair_correlations_)]
+        self.closed_form_share_ = closed_form_share(
+            self.pair_correlations_, self.closed_form_correlations_, type(self).__name__, stacklevel=3)
         if self.effective_rank_ < len(self.x_singular_values_):
             warnings.warn(
                 f"CLIP collapsed: a map kept only {self.effective_rank_} of {len(self.x_singular_values_)} directions "

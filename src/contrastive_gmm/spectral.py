@@ -11,7 +11,7 @@ import scipy.linalg
 from numpy.typing import ArrayLike
 
 from ._base import LinearProjection, paired_views, warn_if_beyond_classes
-from ._validation import check_matrix, check_n_components, check_positive
+from ._validation import check_matrix, check_n_components, check_reg
 from .mixture import GMM, RandomState, _rng
 
 _CHUNK = 65536
@@ -40,13 +40,85 @@ def pair_moments(X: np.ndarray, X_pos: np.ndarray, chunk: int = _CHUNK) -> tuple
     return mean, (cov + cov.T) / 2, cross
 
 
-def ridge(cov: np.ndarray, reg: float) -> np.ndarray:
-    """``cov + reg * mean(diag(cov)) * I``: a scale-free ridge that keeps d > n problems solvable."""
+#: The learners' default ``reg``: Ledoit-Wolf shrinkage of the covariance, estimated from the data.
+REG_AUTO = "auto"
+#: The ridge kept under ``reg="auto"``: it only guards the solvers when the shrinkage estimate is 0.
+_AUTO_RIDGE = 1e-6
+
+
+def ridge(cov: np.ndarray, reg: float, shrinkage: float = 0.0) -> np.ndarray:
+    """``(1 - shrinkage) cov + (shrinkage + reg) mean(diag(cov)) I``: scale-free, keeps d > n problems solvable.
+
+    ``shrinkage`` is the Ledoit-Wolf form (the covariance pulled towards its mean eigenvalue, the
+    trace kept); ``reg`` a plain ridge relative to the mean eigenvalue.
+
+    >>> ridge(np.diag([3.0, 1.0]), 0.0, 0.5).tolist()
+    [[2.5, 0.0], [0.0, 1.5]]
+    """
     d = cov.shape[0]
     level = np.trace(cov) / d
     if not level > 0:
         raise ValueError("the data have zero variance in every feature; nothing can be learned from them.")
-    return cov + reg * level * np.eye(d)
+    return (1.0 - shrinkage) * cov + (shrinkage + reg) * level * np.eye(d)
+
+
+def covariance_regularisation(reg: float | str, X: np.ndarray, mean: np.ndarray) -> tuple[float, float]:
+    """A learner's ``reg`` as ``(ridge, shrinkage)`` for :func:`ridge`, estimated from the rows ``X``.
+
+    ``"auto"``: scikit-learn's Ledoit-Wolf intensity (:func:`sklearn.covariance.ledoit_wolf_shrinkage`)
+    of ``X`` centred at ``mean``, plus a 1e-6 ridge; a number: that ridge alone, no shrinkage.
+
+    Why Ledoit-Wolf, and from ``X`` alone: the sample covariance of ~1000 rows in 64 dimensions
+    (raw digits) has eigenvalues far below the truth in its weakest directions, which whitening
+    then blows up; the shrinkage pulls them back by an amount the data estimate (0.015 on digits,
+    ~1e-3 on 20000 mixture pairs, so large samples keep their covariance). The intensity is
+    estimated from the anchors' n rows, not the 2n stacked points: a positive is not independent
+    of its anchor (it is often another training row), and 2n would halve the estimate.
+
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(50, 40))
+    >>> r, s = covariance_regularisation("auto", X, X.mean(0))
+    >>> r, 0.3 < s < 1.0  # 50 rows in 40 dimensions: shrink a lot
+    (1e-06, True)
+    >>> covariance_regularisation(0.1, X, X.mean(0))
+    (0.1, 0.0)
+    """
+    if isinstance(reg, str):
+        from sklearn.covariance import ledoit_wolf_shrinkage
+
+        centred = np.asarray(X, dtype=np.float64) - mean
+        return _AUTO_RIDGE, float(ledoit_wolf_shrinkage(centred, assume_centered=True))
+    return float(reg), 0.0
+
+
+def pair_scaling(diff_cov: np.ndarray) -> np.ndarray:
+    """Symmetric ``W`` with ``W diff_cov W = I``: the embedding's coordinates in which a row minus its positive has identity covariance.
+
+    ``diff_cov`` is ``Cov(z - z+) / 2`` of an embedding ``z``. For same-class pairs that is the
+    within-class covariance, so ``W`` is LDA's within-class whitening without labels. Why the
+    learners apply it: k-means and nearest neighbours weigh every coordinate alike, and an
+    embedding of identity covariance gives a direction of mostly within-class noise the same
+    weight as the most discriminative one. Eigenvalues are floored at ``1e-12`` x the largest
+    (a direction where every pair agrees exactly has no noise to whiten); a zero ``diff_cov``
+    (positives equal to their anchors) gives the identity.
+
+    >>> pair_scaling(np.diag([4.0, 0.25])).tolist()
+    [[0.5, 0.0], [0.0, 2.0]]
+    """
+    vals, vecs = np.linalg.eigh((diff_cov + diff_cov.T) / 2)
+    top = float(vals.max())
+    if not top > 0:
+        return np.eye(len(vals))
+    return (vecs / np.sqrt(np.maximum(vals, top * 1e-12))) @ vecs.T
+
+
+def within_covariance(X: np.ndarray, labels: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """Within-class covariance ``cov - sum_c pi_c (m_c - mean)(m_c - mean)^T`` of ``X`` (``cov``, ``mean``: X's own)."""
+    classes, codes, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    sums = np.zeros((len(classes), X.shape[1]))
+    np.add.at(sums, codes, X)
+    centred = sums / counts[:, None] - mean
+    return cov - (centred * (counts / counts.sum())[:, None]).T @ centred
 
 
 def top_generalized_eigvecs(A: np.ndarray, B: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -68,19 +140,28 @@ class SpectralContrastive(LinearProjection):
     ----------
     n_components : int
         Dimension k of the projection (K - 1 recovers the whole Fisher subspace).
-    reg : float
-        Ridge added to ``Cov(x)``, relative to its mean eigenvalue.
+    reg : "auto" or float
+        Regularisation of ``Cov(x)``: ``"auto"`` (default) shrinks it towards its mean eigenvalue by
+        the Ledoit-Wolf intensity estimated from the data (:func:`covariance_regularisation`); a
+        number is a ridge relative to the mean eigenvalue (``1e-6``: the sample covariance).
+    pair_whiten : bool
+        Scale the directions so that a row minus its positive has identity covariance in the
+        embedding (:func:`pair_scaling`; LDA's within-class whitening for same-class pairs), so
+        that k-means or a nearest-neighbour rule weighs each direction by its signal. ``False``:
+        each direction has unit variance on the data. The subspace is the same either way.
     random_state : int, numpy Generator or None
         Seed of the same-class partners when ``fit`` gets class labels instead of positives.
 
     Attributes
     ----------
     components_ : ndarray (k, d)
-        Generalized eigenvectors, normalised so that each has unit variance on the data.
+        Generalized eigenvectors, scaled as ``pair_whiten`` says.
     eigenvalues_ : ndarray (k,)
         The canonical correlations of the pair, decreasing.
     mean_ : ndarray (d,)
         Pooled mean of both views.
+    shrinkage_ : float
+        The Ledoit-Wolf intensity used (0 when ``reg`` is a number).
 
     Examples
     --------
@@ -92,9 +173,12 @@ class SpectralContrastive(LinearProjection):
     True
     """
 
-    def __init__(self, n_components: int = 2, reg: float = 1e-6, random_state: RandomState = None) -> None:
+    def __init__(
+        self, n_components: int = 2, reg: float | str = REG_AUTO, pair_whiten: bool = True, random_state: RandomState = None
+    ) -> None:
         self.n_components = n_components
         self.reg = reg
+        self.pair_whiten = pair_whiten
         self.random_state = random_state
 
     def fit(self, X: ArrayLike, y: ArrayLike) -> "SpectralContrastive":
@@ -102,10 +186,13 @@ class SpectralContrastive(LinearProjection):
         X, X_pos = paired_views(X, y, _rng(self.random_state), type(self).__name__)
         k = check_n_components(self.n_components, X.shape[1])
         warn_if_beyond_classes(k, y, type(self).__name__)
-        reg = check_positive(self.reg, "reg")
+        reg = check_reg(self.reg)
         self.mean_, cov, cross = pair_moments(X, X_pos)
-        self.eigenvalues_, vecs = top_generalized_eigvecs(cross, ridge(cov, reg), k)
+        reg, self.shrinkage_ = covariance_regularisation(reg, X, self.mean_)
+        self.eigenvalues_, vecs = top_generalized_eigvecs(cross, ridge(cov, reg, self.shrinkage_), k)
         self.components_ = vecs.T
+        if self.pair_whiten:
+            self.components_ = pair_scaling(self.components_ @ (cov - cross) @ vecs) @ self.components_
         self.n_features_in_ = X.shape[1]
         return self
 
@@ -187,5 +274,9 @@ __all__ = [
     "FisherOracle",
     "pair_moments",
     "ridge",
+    "covariance_regularisation",
+    "pair_scaling",
+    "within_covariance",
+    "REG_AUTO",
     "top_generalized_eigvecs",
 ]

@@ -107,9 +107,11 @@ class _PairLearner(_TrainedLinear):
 
     _desc = "fit"
 
-    def _common_init(self, n_components, whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose) -> None:
+    def _common_init(self, n_components, whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose,
+                     pair_whiten) -> None:
         self.n_components = n_components
         self.whiten_output = whiten_output
+        self.pair_whiten = pair_whiten
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.lr = lr
@@ -152,7 +154,7 @@ class SpectralContrastiveLearner(_PairLearner):
     ----------
     n_components : int
         Embedding dimension.
-    whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose
+    whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose, pair_whiten
         As for :class:`~contrastive_gmm.InfoNCE`.
     Examples
     --------
@@ -168,23 +170,27 @@ class SpectralContrastiveLearner(_PairLearner):
     _collapse_hint = "try whiten_output=True (the embedding then keeps identity covariance)"
 
     def __init__(self, n_components: int = 2, whiten_output: bool = False, batch_size: int = 512, max_epochs: int = 200,
-                 lr: float = 0.02, tol: float = 1e-4, patience: int = 2, reg: float = 1e-6,
-                 random_state: int | None = None, device: str = "cpu", verbose: bool = False) -> None:
-        self._common_init(n_components, whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose)
+                 lr: float = 0.02, tol: float = 1e-4, patience: int = 2, reg: float | str = "auto",
+                 random_state: int | None = None, device: str = "cpu", verbose: bool = False, pair_whiten: bool = True) -> None:
+        self._common_init(n_components, whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose, pair_whiten)
 
     def _make_loss(self, k: int, device: torch.device) -> tuple[LossFn, tuple[torch.Tensor, ...]]:
         return spectral_contrastive_loss, ()
 
 
 class _SoftmaxPairLearner(_PairLearner):
-    """Shared parameters of the softmax losses (SimCLR, SupCon): a temperature and a similarity."""
+    """Shared parameters of the softmax losses (SimCLR, SupCon): a temperature and a similarity.
 
-    def __init__(self, n_components: int = 2, temperature: float = 2.0, similarity: str = "cosine", whiten_output: bool = True,
+    The defaults are InfoNCE's (dot similarity at temperature 10 on whitened outputs), for InfoNCE's reasons.
+    """
+
+    def __init__(self, n_components: int = 2, temperature: float = 10.0, similarity: str = "dot", whiten_output: bool = True,
                  batch_size: int = 512, max_epochs: int = 200, lr: float = 0.02, tol: float = 1e-4, patience: int = 2,
-                 reg: float = 1e-6, random_state: int | None = None, device: str = "cpu", verbose: bool = False) -> None:
+                 reg: float | str = "auto", random_state: int | None = None, device: str = "cpu", verbose: bool = False,
+                 pair_whiten: bool = True) -> None:
         self.temperature = temperature
         self.similarity = similarity
-        self._common_init(n_components, whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose)
+        self._common_init(n_components, whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose, pair_whiten)
 
     def _softmax_params(self) -> tuple[float, str]:
         return check_positive(self.temperature, "temperature"), check_choice(self.similarity, "similarity", SIMILARITIES)
@@ -201,7 +207,7 @@ class SimCLR(_SoftmaxPairLearner):
         Softmax temperature.
     similarity : {"cosine", "dot"}
         Similarity of embeddings.
-    whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose
+    whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose, pair_whiten
         As for :class:`~contrastive_gmm.InfoNCE`.
     Examples
     --------
@@ -234,7 +240,7 @@ class SupCon(_SoftmaxPairLearner):
         Softmax temperature.
     similarity : {"cosine", "dot"}
         Similarity of embeddings.
-    whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose
+    whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose, pair_whiten
         As for :class:`~contrastive_gmm.InfoNCE`.
     Examples
     --------
@@ -289,7 +295,7 @@ class SimSiam(_PairLearner):
         Embedding dimension.
     predictor : bool
         Learn the linear predictor (else it stays the identity).
-    whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose
+    whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose, pair_whiten
         As for :class:`~contrastive_gmm.InfoNCE`.
     Attributes
     ----------
@@ -310,10 +316,10 @@ class SimSiam(_PairLearner):
     _collapse_hint = "keep predictor=True, or set whiten_output=True"
 
     def __init__(self, n_components: int = 2, predictor: bool = True, whiten_output: bool = False, batch_size: int = 512,
-                 max_epochs: int = 200, lr: float = 0.02, tol: float = 1e-4, patience: int = 2, reg: float = 1e-6,
-                 random_state: int | None = None, device: str = "cpu", verbose: bool = False) -> None:
+                 max_epochs: int = 200, lr: float = 0.02, tol: float = 1e-4, patience: int = 2, reg: float | str = "auto",
+                 random_state: int | None = None, device: str = "cpu", verbose: bool = False, pair_whiten: bool = True) -> None:
         self.predictor = predictor
-        self._common_init(n_components, whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose)
+        self._common_init(n_components, whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose, pair_whiten)
 
     def _make_loss(self, k: int, device: torch.device) -> tuple[LossFn, tuple[torch.Tensor, ...]]:
         # Start the predictor at the identity, as DirectPred-style analyses of linear SimSiam do;
@@ -356,7 +362,7 @@ class SigLIP(CLIP):
 
     def __init__(self, n_components: int = 2, temperature: float = 10.0, bias: float = 0.0, similarity: str = "dot",
                  learnable_temperature: bool = False, whiten_output: bool = True, batch_size: int = 512,
-                 max_epochs: int = 200, lr: float = 0.02, tol: float = 1e-4, patience: int = 2, reg: float = 1e-6,
+                 max_epochs: int = 200, lr: float = 0.02, tol: float = 1e-4, patience: int = 2, reg: float | str = "auto",
                  random_state: int | None = None, device: str = "cpu", verbose: bool = False) -> None:
         super().__init__(n_components=n_components, temperature=temperature, similarity=similarity,
                          learnable_temperature=learnable_temperature, whiten_output=whiten_output, batch_size=batch_size,
