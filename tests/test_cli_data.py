@@ -316,3 +316,13 @@ def test_a_collapse_warning_is_shown_not_swallowed(app, wine_files, tmp_path, mo
     monkeypatch.setattr(cli_data, "fit_embedding", collapsing_fit)
     result = _ok(runner.invoke(app, ["fit", "--data", str(wine_files[0] / "wine.npz"), "--method", "infonce", "-k", "2", "--out", str(tmp_path / "m")]))
     assert result.stderr.strip() == "warning: InfoNCE collapsed: the embedding has rank 1 of 2."
+
+
+def test_label_and_group_errors_name_the_column(app, tmp_path):
+    data = tmp_path / "lonely.csv"
+    data.write_text("a,b,kind\n1,2,x\n3,4,x\n5,1,y\n")
+    line = _error_line(runner.invoke(app, ["fit", "--data", str(data), "--method", "infonce", "-k", "1", "--out", str(tmp_path / "m"), "--label-column", "kind"]))
+    assert line.startswith("error: the label column 'kind': every class needs at least 2 rows"), line
+    data.write_text("a,b,obj\n1,2,o1\n3,4,o2\n5,1,o3\n")
+    line = _error_line(runner.invoke(app, ["fit", "--data", str(data), "--method", "infonce", "-k", "1", "--out", str(tmp_path / "m"), "--group-column", "obj"]))
+    assert line.startswith("error: the group column 'obj': no group has two or more rows"), line

@@ -106,11 +106,15 @@ def fit(
     """
     with user_errors():
         table = _read_table(data, label_column, group_column, view2_prefix)
+        # A table's labels and groups are columns: messages name the column, an array file's the key.
+        columns = {} if table.feature_names is None else {
+            "y": f"the label column {label_column or 'label'!r}", "groups": f"the group column {group_column or 'group'!r}"
+        }
         model = fit_embedding(
             method.value, table.X, n_components=n_components, y=table.y, X2=table.X2, pairs=table.pairs, groups=table.groups,
             delta=delta, n_pairs_per_sample=pairs_per_sample, variance=variance,
             standardize="auto" if standardize is None else standardize, random_state=seed,
-            feature_names=table.feature_names, feature_names_view2=table.view2_names, option_names=_FIT_OPTIONS,
+            feature_names=table.feature_names, feature_names_view2=table.view2_names, option_names=_FIT_OPTIONS | columns,
         )
         model.info["data"] = str(data)
         path = save_model(model, out)

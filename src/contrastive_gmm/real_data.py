@@ -311,13 +311,13 @@ def _positives(
             raise ValueError(f"{name('delta')} applies to pairs built from labels or groups, not to explicit pairs.")
         return check_index_pairs(pairs, n), "X", "pairs"
     if groups is not None:
-        return pair_indices_from_groups(groups, n_pairs_per_sample, delta, rng), "X", "groups"
+        return pair_indices_from_groups(groups, n_pairs_per_sample, delta, rng, name=name("groups")), "X", "groups"
     if X2 is not None and same_width:
         if delta:
             raise ValueError(f"{name('delta')} applies to pairs built from labels or groups, not to a given second view.")
         return np.column_stack([np.arange(n), np.arange(n)]), "X2", "rows"
     if y is not None:
-        return pair_indices_from_labels(y, delta, n_pairs_per_sample, rng), "X", "labels"
+        return pair_indices_from_labels(y, delta, n_pairs_per_sample, rng, name=name("y")), "X", "labels"
     raise ValueError(
         "infonce needs positives: labels (y / a 'label' column), group ids, explicit pairs, or a second view "
         "of the same width (X2 / view2_* columns)."
