@@ -103,7 +103,12 @@ def test_sklearn_protocol(theory_setting, fitted):
     assert clone(est).get_params() == est.get_params()
     assert est.set_params(temperature=1.5).temperature == 1.5
     restored = pickle.loads(pickle.dumps(fitted))
-    np.testing.assert_array_equal(restored.transform(X[:5]), fitted.transform(X[:5]))
+    # The fitted arrays survive pickling bit for bit; the transforms are compared to rounding, as
+    # BLAS may round differently for copies at other addresses (alignment picks its kernels).
+    np.testing.assert_array_equal(restored.components_, fitted.components_)
+    np.testing.assert_array_equal(restored.mean_, fitted.mean_)
+    want = fitted.transform(X[:5])
+    np.testing.assert_allclose(restored.transform(X[:5]), want, rtol=1e-12, atol=1e-12 * np.abs(want).max())
     small = cg.InfoNCE(2, max_epochs=2, random_state=0)
     np.testing.assert_allclose(
         small.fit_transform(X[:600], Xp[:600]),

@@ -102,6 +102,9 @@ def _write(path, header, **arrays):
         ({}, {"components": np.array([[np.nan, 1.0]])}, "must be finite"),
         ({}, {"extra": np.ones(2)}, "must hold the arrays mean, components"),
         ({}, {"mean": np.array(["a", "b"])}, "array 'mean' must be numeric"),
+        ({"feature_names": ["a"]}, {}, "feature_names must name each of the 2 input features; got 1 names"),
+        ({"feature_names": ["a", "a"]}, {}, "feature_names names a column twice: 'a'"),
+        ({"feature_names": ["a", 3]}, {}, "feature_names must be a sequence of column names"),
     ],
 )
 def test_malformed_model_files(tmp_path, header_update, arrays, match):
@@ -146,3 +149,45 @@ def test_loaded_map_checks_widths(tmp_path):
     loaded = cg.load_model(cg.save_model(cg.LinearMap([0.0, 0.0], [[1.0, 0.0]]), tmp_path / "m.npz"))
     with pytest.raises(ValueError, match="X has 3 features, but LinearMap is expecting 2 features"):
         loaded.transform(np.ones((1, 3)))
+
+
+def test_feature_names_round_trip_and_old_files_still_load(tmp_path):
+    named = cg.LinearMap([0.0, 0.0], [[1.0, 2.0]], method="demo", feature_names=["a", "b"])
+    path = cg.save_model(named, tmp_path / "named.npz")
+    with np.load(path, allow_pickle=False) as archive:
+        assert json.loads(str(archive["header"]))["feature_names"] == ["a", "b"]
+    loaded = cg.load_model(path)
+    # scikit-learn's convention: an object array of str, and no attribute at all without names.
+    assert loaded.feature_names_in_.dtype == object and loaded.feature_names_in_.tolist() == ["a", "b"]
+    header = {"format": "contrastive-gmm-model", "format_version": 1, "method": "pca", "n_views": 1, "n_features": 2, "n_components": 1}
+    old = cg.load_model(_write(tmp_path / "old.npz", header, mean=np.zeros(2), components=np.ones((1, 2))))  # 0.1.0's layout
+    assert not hasattr(old, "feature_names_in_")
+    two = cg.TwoViewMap([0.0], [[2.0]], [1.0, 1.0], [[1.0, 1.0]], method="clip", x_feature_names=["x"], y_feature_names=["p", "q"])
+    back = cg.load_model(cg.save_model(two, tmp_path / "two.npz"))
+    assert back.feature_names_in_.tolist() == ["x"] and back.y_feature_names_in_.tolist() == ["p", "q"]
+    assert back.view(2).feature_names_in_.tolist() == ["p", "q"]
+
+
+def test_sklearn_feature_names_are_kept(tmp_path, data):
+    X, _, z, _, _ = data
+    pca = PCA(2).fit(X)
+    pca.feature_names_in_ = np.array([f"f{j}" for j in range(X.shape[1])], dtype=object)  # as fitting on a DataFrame sets it
+    assert cg.load_model(cg.save_model(pca, tmp_path / "p.npz")).feature_names_in_.tolist() == pca.feature_names_in_.tolist()
+
+
+def test_check_feature_names_says_what_differs():
+    m = cg.LinearMap(np.zeros(3), np.eye(3)[:1], feature_names=["a", "b", "c"])
+    cg.check_feature_names(m, 3, ["a", "b", "c"])
+    for names, match in [
+        (["a", "c", "b"], "d.csv: the columns are the model's but in another order: column 2 is 'c' where the model has 'b'"),
+        (["a", "b", "x"], "d.csv: the columns differ from the 3 the model was fitted on: missing 'c'; unexpected 'x'"),
+        (["a", "b"], r"fitted on: missing 'c'\.$"),
+    ]:
+        with pytest.raises(cg.FeatureMismatchError, match=match):
+            cg.check_feature_names(m, len(names), names, what="d.csv")
+    with pytest.raises(cg.FeatureMismatchError, match="d.npy: has 2 feature column"):
+        cg.check_feature_names(m, 2, None, what="d.npy")
+    with pytest.warns(UserWarning, match="the data has no column names .* in the order 'a', 'b', 'c'"):
+        cg.check_feature_names(m, 3, None)
+    with pytest.warns(UserWarning, match="the model stores no column names"):
+        cg.check_feature_names(cg.LinearMap(np.zeros(3), np.eye(3)[:1]), 3, ["a", "b", "c"])

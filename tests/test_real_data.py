@@ -73,8 +73,25 @@ def test_fit_embedding_lda_is_sklearn_lda_after_the_preprocessing(wine):
     want = LinearDiscriminantAnalysis(n_components=2).fit(pre.transform(Xs), y).transform(pre.transform(Xs))
     np.testing.assert_allclose(emb.transform(X), want, atol=1e-8)
     assert emb.info["standardize"] and emb.info["preprocessing"]["n_kept"] == pre.n_components
-    pca = fit_embedding("pca", X, n_components=2)
+    pca = fit_embedding("pca", X, n_components=2, standardize=False)
     np.testing.assert_allclose(pca.transform(X), PCA(2, svd_solver="full").fit(X).transform(X), atol=1e-8)
+
+
+def test_default_preprocessing_standardises_only_features_in_different_units(wine):
+    X, y = wine
+    # Raw wine: a 0.99 variance budget keeps 1 direction (proline); standardised, 12 of 13.
+    assert cg.real_data.needs_standardizing(X) == (True, 1, 12)
+    emb = fit_embedding("lda", X, y=y, n_components=2, feature_names=[f"f{j}" for j in range(13)])
+    assert emb.info["standardize"] is True and emb.info["preprocessing"]["standardize"] == "auto"
+    assert emb.info["preprocessing"]["n_kept"] == 12 and emb.feature_names_in_.tolist()[:2] == ["f0", "f1"]
+    assert cg.real_data.describe_preprocessing(emb.info) == (
+        "standardised the 13 features (their scales differ: raw units would keep 1 direction, unit scale 12); "
+        "PCA kept 12 directions (99% of the variance)"
+    )
+    np.testing.assert_allclose(emb.transform(X), fit_embedding("lda", X, y=y, n_components=2, standardize=True).transform(X), atol=1e-10)
+    # Digits' pixels share one unit: the rule keeps them as they are (41 of 64 directions against 54).
+    digits, _ = cg.load_real_dataset("digits")
+    assert cg.real_data.needs_standardizing(digits) == (False, 41, 54)
 
 
 def test_fit_embedding_infonce_learns_wine_without_labels(wine):
@@ -94,7 +111,10 @@ def test_fit_embedding_infonce_learns_wine_without_labels(wine):
         (dict(method="infonce", n_components=2), "infonce needs positives"),
         (dict(method="clip", n_components=2), "clip needs a second view"),
         (dict(method="infonce", n_components=2, pairs=[[0, 1]], delta=0.2), "delta applies to pairs built from labels"),
-        (dict(method="infonce", n_components=5, y=np.repeat([0, 1, 2], 60)[:178]), "more than the 1 directions kept by preprocessing"),
+        (dict(method="infonce", n_components=5, y=np.repeat([0, 1, 2], 60)[:178], standardize=False), "more than the 1 directions kept by preprocessing"),
+        (dict(method="lda", n_components=3, y=np.repeat([0, 1, 2], 60)[:178], option_names={"n_components": "-k"}), "^-k=3 is more than the 2"),
+        (dict(method="lda", n_components=2, y=np.repeat([0, 1, 2], 60)[:178], standardize="yes"), "standardize must be True, False or 'auto'"),
+        (dict(method="lda", n_components=2, y=np.repeat([0, 1, 2], 60)[:178], feature_names=["a"]), "feature_names must name each of the 13"),
         (dict(method="lda", n_components=3, y=np.repeat([0, 1, 2], 60)[:178], standardize=True), "more than the 2 directions LDA"),
         (dict(method="tsne", n_components=2), "method must be one of"),
     ],

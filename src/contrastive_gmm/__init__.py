@@ -37,7 +37,7 @@ from .multimodal import (
 from .spectral import FisherOracle, SpectralContrastive, SpectralOnMeans
 from .zoo import SigLIP, SimCLR, SimSiam, SpectralContrastiveLearner, SupCon
 from .datasets import DataFile, DataFileError, load_data_file, load_digits_views, load_real_dataset, write_embedding
-from .model_io import LinearMap, ModelFileError, TwoViewMap, load_model, save_model
+from .model_io import FeatureMismatchError, LinearMap, ModelFileError, TwoViewMap, check_feature_names, load_model, save_model
 from .pairs import (
     pair_indices_from_groups,
     pair_indices_from_labels,
@@ -108,5 +108,7 @@ __all__ = [
     "save_model",
     "load_model",
     "ModelFileError",
+    "FeatureMismatchError",
+    "check_feature_names",
     "__version__",
 ]

@@ -51,18 +51,19 @@ def paired_views(
     return X[P[:, 0]], X[P[:, 1]]
 
 
-def warn_if_beyond_classes(n_components: int, y: ArrayLike | None, owner: str) -> None:
+def warn_if_beyond_classes(n_components: int, y: ArrayLike | None, owner: str, name: str = "n_components") -> None:
     """Warn when labels ``y`` (1-D) are given and ``n_components`` exceeds the number of classes - 1.
 
     K classes have K - 1 discriminative directions (the Fisher subspace); any more are fitted to
-    within-class noise, which dilutes distances in the embedding.
+    within-class noise, which dilutes distances in the embedding. ``name`` is what the message
+    calls ``n_components`` (the command line's ``--n-components``).
     """
     if y is None or np.asarray(y).ndim != 1:
         return
     n_classes = len(np.unique(np.asarray(y)))
     if n_components > n_classes - 1:
         warnings.warn(
-            f"{owner}: n_components={n_components} is more than the number of classes - 1 = {n_classes - 1}; only "
+            f"{owner}: {name}={n_components} is more than the number of classes - 1 = {n_classes - 1}; only "
             f"{n_classes - 1} direction(s) can separate {n_classes} classes, the rest follow within-class noise.",
             UserWarning,
             stacklevel=3,

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
-from contextlib import contextmanager
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import List, Optional
 
 import typer
 
+from ._cli_common import one_line, user_errors
 from .cli_data import register as register_data_commands
 from . import __version__
 from .config import ConfigError, StudySpec, builtin_study_files, load_builtin, load_study
@@ -34,20 +33,9 @@ class Backend(str, Enum):
     dask = "dask"
 
 
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """Turn the errors a user can fix into one line on stderr and exit code 2 (no traceback)."""
-    try:
-        yield
-    except BrokenPipeError:
-        # The reader went away (`cgmm list | head`): stop quietly, as the Python docs advise.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise typer.Exit(1) from None
-    except (ConfigError, ValueError, TypeError, OSError) as exc:
-        # OSError covers FileNotFoundError, ConnectionError (a Dask scheduler) and unwritable folders.
-        message = " ".join(str(exc).split()) or type(exc).__name__
-        typer.echo(f"error: {message}", err=True)
-        raise typer.Exit(2) from None
+def _user_errors():
+    """Errors a user can fix (a bad spec included) as one line and exit code 2; warnings as one line each."""
+    return user_errors(ConfigError)
 
 
 def _version_callback(value: bool) -> None:
@@ -166,7 +154,7 @@ def run() -> None:  # pragma: no cover - console entry point wrapper
     try:
         app()
     except (ValueError, TypeError) as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {one_line(exc)}", err=True)
         sys.exit(2)
 
 

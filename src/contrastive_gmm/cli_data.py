@@ -5,7 +5,9 @@ the data, :func:`~contrastive_gmm.fit_embedding` fits the map exactly as the rea
 does, :func:`~contrastive_gmm.save_model` / :func:`~contrastive_gmm.load_model` write and read
 the model (numpy arrays plus a JSON header; nothing is unpickled), and
 :func:`~contrastive_gmm.write_embedding` writes the result. A file or option the user can fix
-gives one line on stderr and exit code 2, never a traceback.
+gives one line on stderr and exit code 2, never a traceback; the library's warnings are shown
+as one ``warning: ...`` line each. Errors name the option the user typed (``--out``,
+``--n-components``), not the library's parameter names.
 
 Wire them into a Typer app with :func:`register`::
 
@@ -15,16 +17,26 @@ Wire them into a Typer app with :func:`register`::
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Iterator
+from typing import Optional
 
 import typer
 
-from .datasets import DataFile, load_data_file, write_embedding
-from .model_io import TwoViewMap, load_model, save_model
-from .real_data import N_PAIRS_PER_SAMPLE, PREPROCESS_VARIANCE, fit_embedding
+from ._cli_common import user_errors
+from .datasets import DataFile, check_output_path, load_data_file, write_embedding
+from .model_io import TwoViewMap, check_feature_names, load_model, save_model
+from .real_data import N_PAIRS_PER_SAMPLE, PREPROCESS_VARIANCE, describe_preprocessing, fit_embedding
+
+#: How fit_embedding's messages name its parameters here: by the options a user typed.
+_FIT_OPTIONS = {
+    "n_components": "--n-components",
+    "delta": "--delta",
+    "variance": "--variance",
+    "standardize": "--standardize",
+    "n_pairs_per_sample": "--pairs-per-sample",
+    "random_state": "--seed",
+}
 
 
 class Method(str, Enum):
@@ -36,15 +48,16 @@ class Method(str, Enum):
     pca = "pca"
 
 
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """Errors a user can fix (bad file, bad option, unwritable path) become one line on stderr and exit code 2."""
-    try:
-        yield
-    except (ValueError, TypeError, OSError) as exc:
-        message = " ".join(str(exc).split()) or type(exc).__name__
-        typer.echo(f"error: {message}", err=True)
-        raise typer.Exit(2) from None
+def _read_table(data: Path, label_column: Optional[str], group_column: Optional[str], view2_prefix: Optional[str]) -> DataFile:
+    """Read ``--data``; a column option the user gave (not left at its default) must match a column of the table."""
+    given = {"label_column": label_column, "group_column": group_column, "view2_prefix": view2_prefix}
+    return load_data_file(
+        data,
+        label_column=label_column or "label",
+        group_column=group_column or "group",
+        view2_prefix="view2_" if view2_prefix is None else view2_prefix,
+        required=[role for role, value in given.items() if value is not None],
+    )
 
 
 def _describe(data: DataFile) -> str:
@@ -60,6 +73,11 @@ def _describe(data: DataFile) -> str:
     return ", ".join(parts)
 
 
+_LABEL = "Table column holding the labels (default: 'label' if the table has one; a column you name must exist)."
+_GROUP = "Table column holding group ids: rows of a group are views of one object (default: 'group' if present; a column you name must exist)."
+_VIEW2 = "Table columns with this prefix form the second view (default: 'view2_'; a prefix you give must match a column)."
+
+
 def fit(
     data: Path = typer.Option(..., "--data", help="Training data: .npz, .npy, .csv or .parquet (see `cgmm fit --help`)."),
     method: Method = typer.Option(..., "--method", help="infonce (pairs, no labels seen), clip (two views), lda (labels) or pca."),
@@ -67,60 +85,76 @@ def fit(
     out: Path = typer.Option(..., "--out", help="Model file to write (an .npz archive with a JSON header)."),
     delta: float = typer.Option(0.0, "--delta", min=0.0, max=1.0, help="infonce with labels or groups: fraction of partners drawn from any row."),
     seed: int = typer.Option(0, "--seed", help="Seed of the pairs and of the initialisation."),
-    label_column: str = typer.Option("label", "--label-column", help="Table column holding the labels."),
-    group_column: str = typer.Option("group", "--group-column", help="Table column holding group ids (rows of a group are views of one object)."),
-    view2_prefix: str = typer.Option("view2_", "--view2-prefix", help="Table columns with this prefix form the second view."),
+    label_column: Optional[str] = typer.Option(None, "--label-column", help=_LABEL, show_default=False),
+    group_column: Optional[str] = typer.Option(None, "--group-column", help=_GROUP, show_default=False),
+    view2_prefix: Optional[str] = typer.Option(None, "--view2-prefix", help=_VIEW2, show_default=False),
     pairs_per_sample: int = typer.Option(N_PAIRS_PER_SAMPLE, "--pairs-per-sample", min=1, help="infonce with labels or groups: partners drawn per row."),
     variance: float = typer.Option(PREPROCESS_VARIANCE, "--variance", min=0.0, max=1.0, help="Fraction of the variance the preprocessing keeps (not for pca)."),
-    standardize: bool = typer.Option(False, "--standardize/--no-standardize", help="Scale features to unit variance first (features in different units)."),
+    standardize: Optional[bool] = typer.Option(
+        None, "--standardize/--no-standardize", show_default=False,
+        help="Scale features to unit variance first (default: when their scales differ so much that the raw units would decide what the preprocessing keeps).",
+    ),
 ) -> None:
     """Fit a projection on a data file and save it as a model file.
 
     Tables (.csv with a header row, .parquet): column `label` = labels, `group` = group ids,
-    `view2_*` = second view, every other column a numeric feature. .npz: arrays X, and y,
-    X2, pairs (m x 2 row indices) or groups. .npy: features only (fine for pca).
+    `view2_*` = second view, every other column a numeric feature; the model file records
+    the feature columns' names and order, and `cgmm transform` checks them. .npz: arrays X,
+    and y, X2, pairs (m x 2 row indices) or groups. .npy: features only (fine for pca).
     infonce's positives, first that applies: pairs, groups, a second view of the same
     width, labels (a random other row of the class).
     """
-    with _user_errors():
-        table = load_data_file(data, label_column=label_column, group_column=group_column, view2_prefix=view2_prefix)
+    with user_errors():
+        table = _read_table(data, label_column, group_column, view2_prefix)
+        # A table's labels and groups are columns: messages name the column, an array file's the key.
+        columns = {} if table.feature_names is None else {
+            "y": f"the label column {label_column or 'label'!r}", "groups": f"the group column {group_column or 'group'!r}"
+        }
         model = fit_embedding(
             method.value, table.X, n_components=n_components, y=table.y, X2=table.X2, pairs=table.pairs, groups=table.groups,
-            delta=delta, n_pairs_per_sample=pairs_per_sample, variance=variance, standardize=standardize, random_state=seed,
+            delta=delta, n_pairs_per_sample=pairs_per_sample, variance=variance,
+            standardize="auto" if standardize is None else standardize, random_state=seed,
+            feature_names=table.feature_names, feature_names_view2=table.view2_names, option_names=_FIT_OPTIONS | columns,
         )
         model.info["data"] = str(data)
         path = save_model(model, out)
+        typer.echo(f"Preprocessing: {describe_preprocessing(model.info)}.")
         widths = f"{model.n_features_in_} + {model.y_components_.shape[1]}" if isinstance(model, TwoViewMap) else f"{model.n_features_in_}"
         typer.echo(f"Fitted {method.value} on {_describe(table)}: {widths} -> {model.n_components} features. Wrote {path}.")
 
 
 def transform(
     model: Path = typer.Option(..., "--model", help="A model file written by `cgmm fit`."),
-    data: Path = typer.Option(..., "--data", help="Data to embed (.npz, .npy, .csv or .parquet), same features as for fit."),
+    data: Path = typer.Option(..., "--data", help="Data to embed (.npz, .npy, .csv or .parquet), same feature columns, in the same order, as for fit."),
     out: Path = typer.Option(..., "--out", help="Where to write the embedding: .npz (X, X2, y), .csv (z0.., view2_z0.., label), .npy or .parquet."),
     view: int = typer.Option(1, "--view", min=1, max=2, help="clip models: which view's map embeds the data's main features."),
-    label_column: str = typer.Option("label", "--label-column", help="Table column holding the labels (copied to the output)."),
-    group_column: str = typer.Option("group", "--group-column", help="Table column holding group ids (ignored)."),
-    view2_prefix: str = typer.Option("view2_", "--view2-prefix", help="Table columns with this prefix form the second view."),
+    label_column: Optional[str] = typer.Option(None, "--label-column", help=_LABEL + " Copied to the output.", show_default=False),
+    group_column: Optional[str] = typer.Option(None, "--group-column", help=_GROUP + " Not embedded.", show_default=False),
+    view2_prefix: Optional[str] = typer.Option(None, "--view2-prefix", help=_VIEW2, show_default=False),
 ) -> None:
     """Embed a data file with a saved model; labels, if any, are copied to the output.
 
-    With a clip model, the features are embedded with view 1's map (--view 2: view 2's) and a
-    second view in the file, if any, with the other map.
+    A table's feature columns must be the ones the model was fitted on, in the same order
+    (models fitted on tables record them). With a clip model, the features are embedded with
+    view 1's map (--view 2: view 2's) and a second view in the file, if any, with the other map.
     """
-    with _user_errors():
+    with user_errors():
         fitted = load_model(model)
-        table = load_data_file(data, label_column=label_column, group_column=group_column, view2_prefix=view2_prefix)
-        Z2 = None
+        table = _read_table(data, label_column, group_column, view2_prefix)
         if isinstance(fitted, TwoViewMap):
             main, other = (fitted.view(1), fitted.view(2)) if view == 1 else (fitted.view(2), fitted.view(1))
-            Z = main.transform(table.X)
-            if table.X2 is not None:
-                Z2 = other.transform(table.X2)
         else:
             if view != 1:
                 raise ValueError(f"--view 2 needs a two-view (clip) model; {model} holds a one-view {fitted.method} map.")
-            Z = fitted.transform(table.X)
+            main, other = fitted, None
+        embed_x2 = other is not None and table.X2 is not None
+        check_output_path(out, two_views=embed_x2, name="--out")  # before any work
+        check_feature_names(main, table.X.shape[1], table.feature_names, what=str(data))
+        if embed_x2:
+            prefix = "view2_" if view2_prefix is None else view2_prefix
+            check_feature_names(other, table.X2.shape[1], table.view2_names, what=f"{data} (its second view, the {prefix}* columns)")
+        Z = main.transform(table.X)
+        Z2 = other.transform(table.X2) if embed_x2 else None
         path = write_embedding(out, Z, Z2=Z2, y=table.y)
         extra = f" and its second view ({Z2.shape[0]} x {Z2.shape[1]})" if Z2 is not None else ""
         typer.echo(f"Embedded {Z.shape[0]} rows with the {fitted.method} map: {table.X.shape[1]} -> {Z.shape[1]} features{extra}. Wrote {path}.")

@@ -28,7 +28,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Collection
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -68,6 +68,12 @@ class DataFile:
         Every column (or array key) the file has, for error messages.
     path : str
         Where it was read from.
+    feature_names : tuple of str or None
+        Tables only: the names of ``X``'s columns, in order (None for array files).
+    view2_names : tuple of str or None
+        Tables only: the names of ``X2``'s columns without the second-view prefix
+        (``view2_a`` is the second view's feature ``a``), so a second view written as the
+        main columns of another table has the same names.
     """
 
     X: np.ndarray
@@ -77,6 +83,8 @@ class DataFile:
     groups: np.ndarray | None = None
     columns: tuple[str, ...] = ()
     path: str = ""
+    feature_names: tuple[str, ...] | None = None
+    view2_names: tuple[str, ...] | None = None
 
     @property
     def n_samples(self) -> int:
@@ -179,7 +187,14 @@ def _keys_vector(arr: np.ndarray, name: str, n: int, path: str) -> np.ndarray:
     return arr
 
 
-def _assemble(path: str, arrays: dict[str, np.ndarray | None], columns: tuple[str, ...], feature_names: list[str] | None = None, view2_names: list[str] | None = None) -> DataFile:
+def _assemble(
+    path: str,
+    arrays: dict[str, np.ndarray | None],
+    columns: tuple[str, ...],
+    feature_names: list[str] | None = None,
+    view2_names: list[str] | None = None,
+    view2_prefix: str = "",
+) -> DataFile:
     """Validate every array against ``X``'s row count and build the :class:`DataFile`."""
     X = _float_matrix(arrays["X"], "X", path, feature_names)
     n = X.shape[0]
@@ -198,7 +213,9 @@ def _assemble(path: str, arrays: dict[str, np.ndarray | None], columns: tuple[st
             pairs = check_index_pairs(pairs, n)
         except (ValueError, TypeError) as exc:
             raise _fail(path, str(exc)) from None
-    return DataFile(X=X, y=y, X2=X2, pairs=pairs, groups=groups, columns=columns, path=path)
+    names = None if feature_names is None else tuple(feature_names)
+    names2 = None if view2_names is None or X2 is None else tuple(c[len(view2_prefix):] or c for c in view2_names)
+    return DataFile(X=X, y=y, X2=X2, pairs=pairs, groups=groups, columns=columns, path=path, feature_names=names, view2_names=names2)
 
 
 # ---------------------------------------------------------------------------- formats
@@ -277,8 +294,9 @@ def _from_columns(
     group_column: str | None,
     view2_prefix: str,
     where: Callable[[int], str],
+    required: Collection[str] = (),
 ) -> DataFile:
-    """Split a table's columns by the naming convention and validate them."""
+    """Split a table's columns by the naming convention and validate them; ``required`` see :func:`load_data_file`."""
     seen: set[str] = set()
     for i, name in enumerate(names):
         if not name:
@@ -286,8 +304,15 @@ def _from_columns(
         if name in seen:
             raise _fail(path, f"the header names column {name!r} twice.")
         seen.add(name)
+    # A column the user named but the table lacks would silently change what the file means
+    # (no labels, or a label column read as a feature), so it is an error naming that column.
+    for role, column in (("label_column", label_column), ("group_column", group_column)):
+        if role in required and column not in seen:
+            raise _fail(path, f"has no column {column!r} (asked for as the {role.split('_')[0]} column); its columns are {_list(names)}.")
     special = {label_column, group_column} - {None}
     view2 = [c for c in names if view2_prefix and c.startswith(view2_prefix) and c not in special]
+    if "view2_prefix" in required and not view2:
+        raise _fail(path, f"has no column starting with {view2_prefix!r} (asked for as the second-view prefix); its columns are {_list(names)}.")
     features = [c for c in names if c not in special and c not in view2]
     if not features:
         raise _fail(path, f"has no feature column (columns: {', '.join(names)}); every column except {label_column!r}, {group_column!r} and {view2_prefix}* is a feature.")
@@ -297,7 +322,7 @@ def _from_columns(
         "y": _parse_keys(get(label_column), label_column, path, where) if label_column in names else None,
         "groups": _parse_keys(get(group_column), group_column, path, where) if group_column in names else None,
     }
-    return _assemble(path, arrays, tuple(names), features, view2)
+    return _assemble(path, arrays, tuple(names), features, view2, view2_prefix)
 
 
 def _read_csv(path: str, **convention: object) -> DataFile:
@@ -348,6 +373,11 @@ def _read_parquet(path: str, **convention: object) -> DataFile:
     return _from_columns(path, names, get, where=lambda i: f"row {i}", **convention)
 
 
+def _list(names: list[str], limit: int = 8) -> str:
+    """Up to ``limit`` column names for a one-line message."""
+    return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:200]
 
@@ -358,11 +388,17 @@ def load_data_file(
     label_column: str | None = "label",
     group_column: str | None = "group",
     view2_prefix: str = "view2_",
+    required: Collection[str] = (),
 ) -> DataFile:
     """Read a user's data file (``.npz``, ``.npy``, ``.csv`` or ``.parquet``) into validated arrays.
 
     See the module docstring for each format's layout. Raises :class:`DataFileError` (a
     ValueError whose message starts with the path) for anything that cannot be used.
+    ``required`` names the conventions among ``"label_column"``, ``"group_column"`` and
+    ``"view2_prefix"`` that must match a column (those a user chose explicitly): by default
+    a table without a ``label`` column simply has no labels, but a label column the user
+    asked for and the table lacks is an error naming it, as is any of them for an array
+    file, which has no columns.
 
     Examples
     --------
@@ -379,12 +415,49 @@ def load_data_file(
         raise _fail(text, f"unsupported file type {suffix or '(no suffix)'!r}; use one of {', '.join(FILE_SUFFIXES)}.")
     if not os.path.isfile(text):
         raise _fail(text, "no such file.")
+    unknown = sorted(set(required) - {"label_column", "group_column", "view2_prefix"})
+    if unknown:
+        raise ValueError(f"required may hold only 'label_column', 'group_column' and 'view2_prefix'; got {unknown[0]!r}.")
+    if required and suffix in (".npz", ".npy"):
+        role = next(r for r in ("label_column", "group_column", "view2_prefix") if r in required)
+        what = {
+            "label_column": f"the label column {label_column!r}",
+            "group_column": f"the group column {group_column!r}",
+            "view2_prefix": f"the second-view prefix {view2_prefix!r}",
+        }[role]
+        where = "labels are its array 'y', groups 'groups', a second view 'X2'" if suffix == ".npz" else "it holds features only"
+        raise _fail(text, f"{what} applies to tables (.csv, .parquet), but a {suffix} file has no columns ({where}).")
     if suffix == ".npz":
         return _read_npz(text)
     if suffix == ".npy":
         return _read_npy(text)
-    convention = dict(label_column=label_column, group_column=group_column, view2_prefix=view2_prefix)
+    convention = dict(label_column=label_column, group_column=group_column, view2_prefix=view2_prefix, required=tuple(required))
     return _read_csv(text, **convention) if suffix == ".csv" else _read_parquet(text, **convention)
+
+
+def check_output_path(path: str | os.PathLike, *, two_views: bool = False, name: str = "path") -> Path:
+    """Check, before any work, that :func:`write_embedding` can write to ``path``; returns it as a Path.
+
+    Refuses an unknown suffix, ``.npy`` for two views' embeddings (it holds one array) and
+    ``.parquet`` without pyarrow, with a ValueError naming ``name`` (the CLI passes its option).
+
+    >>> check_output_path("z.xlsx", name="--out")
+    Traceback (most recent call last):
+    ...
+    ValueError: --out: unsupported output type '.xlsx' for z.xlsx; use one of .npz, .npy, .csv, .parquet.
+    """
+    out = Path(check_path(path, name))
+    suffix = out.suffix.lower()
+    if suffix not in FILE_SUFFIXES:
+        raise ValueError(f"{name}: unsupported output type {suffix or '(no suffix)'!r} for {out}; use one of {', '.join(FILE_SUFFIXES)}.")
+    if suffix == ".npy" and two_views:
+        raise ValueError(f"{name}: a .npy file holds one array; write the two views' embeddings to .npz or .csv instead of {out}.")
+    if suffix == ".parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise ValueError(f"{name}: writing .parquet files needs the optional package pyarrow; {_PARQUET_HINT}.") from None
+    return out
 
 
 def write_embedding(path: str | os.PathLike, Z: ArrayLike, *, Z2: ArrayLike | None = None, y: ArrayLike | None = None) -> Path:
@@ -401,10 +474,8 @@ def write_embedding(path: str | os.PathLike, Z: ArrayLike, *, Z2: ArrayLike | No
     >>> load_data_file(path).X.tolist()
     [[1.0, 0.0], [0.0, 1.0]]
     """
-    out = Path(check_path(path))
+    out = check_output_path(path, two_views=Z2 is not None)
     suffix = out.suffix.lower()
-    if suffix not in FILE_SUFFIXES:
-        raise ValueError(f"path: unsupported output type {suffix or '(no suffix)'!r} for {out}; use one of {', '.join(FILE_SUFFIXES)}.")
     Z = check_matrix(Z, "Z", min_samples=1).astype(np.float64, copy=False)
     Z2 = None if Z2 is None else check_matrix(Z2, "Z2", min_samples=1).astype(np.float64, copy=False)
     if Z2 is not None and Z2.shape[0] != Z.shape[0]:
@@ -416,8 +487,6 @@ def write_embedding(path: str | os.PathLike, Z: ArrayLike, *, Z2: ArrayLike | No
             np.savez(handle, **arrays)
         return out
     if suffix == ".npy":
-        if Z2 is not None:
-            raise ValueError(f"path: a .npy file holds one array; write the two views' embeddings to .npz or .csv instead of {out}.")
         with open(out, "wb") as handle:
             np.save(handle, Z, allow_pickle=False)
         return out
@@ -427,11 +496,9 @@ def write_embedding(path: str | os.PathLike, Z: ArrayLike, *, Z2: ArrayLike | No
     if y is not None:
         columns["label"] = y
     if suffix == ".parquet":
-        try:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-        except ImportError:
-            raise ValueError(f"path: writing .parquet files needs the optional package pyarrow; {_PARQUET_HINT}.") from None
+        import pyarrow as pa  # check_output_path made sure it is installed
+        import pyarrow.parquet as pq
+
         pq.write_table(pa.table(columns), out)
         return out
     # repr() of a Python float round-trips exactly; labels are written as text.
@@ -452,5 +519,6 @@ __all__ = [
     "load_real_dataset",
     "load_digits_views",
     "load_data_file",
+    "check_output_path",
     "write_embedding",
 ]

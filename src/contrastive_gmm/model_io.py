@@ -9,7 +9,10 @@ never run code. It holds:
   ``format_version`` (an integer, currently 1), ``method`` (``"infonce"``, ``"clip"``,
   ``"lda"``, ``"pca"``, ...), ``n_views`` (1 or 2), ``n_features`` (input width of view 1),
   ``n_features_view2`` (two views only), ``n_components`` (output width), ``library_version``
-  and ``info`` (free JSON: how it was fitted, e.g. delta, seed, preprocessing).
+  and ``info`` (free JSON: how it was fitted, e.g. delta, seed, preprocessing); optionally
+  ``feature_names`` (the names of view 1's input columns, in order) and ``feature_names_view2``
+  (two views only). Files without them (written by 0.1.0, or fitted on unnamed arrays) still
+  load; only the width of the data can then be checked against them.
 - one view: float64 arrays ``mean`` (d,) and ``components`` (k, d);
 - two views: ``x_mean``, ``x_components``, ``y_mean``, ``y_components``.
 
@@ -17,14 +20,18 @@ never run code. It holds:
 :class:`~contrastive_gmm.CLIP`, pair CCA, CCA, ...), scikit-learn's ``PCA`` and
 ``LinearDiscriminantAnalysis``, and the maps below; :func:`load_model` returns a
 :class:`LinearMap` or :class:`TwoViewMap` whose ``transform`` equals the saved model's.
+Feature names follow scikit-learn's convention: a map fitted on named columns has
+``feature_names_in_`` (an object array of str; absent otherwise), and
+:func:`check_feature_names` refuses data whose columns differ from them.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -41,6 +48,30 @@ _TWO_VIEWS = ("x_mean", "x_components", "y_mean", "y_components")
 
 class ModelFileError(ValueError):
     """A model file cannot be used; the message starts with the path and says why."""
+
+
+class FeatureMismatchError(ValueError):
+    """Data whose columns (number, names or order) are not the ones a model was fitted on."""
+
+
+def _names(names: Sequence[str] | None, n_features: int, what: str) -> np.ndarray | None:
+    """``names`` as scikit-learn's ``feature_names_in_`` (an object array of unique str), or None."""
+    if names is None:
+        return None
+    if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"{what} must be a sequence of column names (str); got {names!r:.60}.")
+    out = np.array(list(names), dtype=object)
+    if out.shape != (n_features,):
+        raise ValueError(f"{what} must name each of the {n_features} input features; got {out.size} names.")
+    if len(set(out.tolist())) != out.size:
+        raise ValueError(f"{what} names a column twice: {_some(sorted(n for n in set(out.tolist()) if out.tolist().count(n) > 1))}.")
+    return out
+
+
+def _some(names: Sequence[str], limit: int = 4) -> str:
+    """At most ``limit`` quoted names, then how many more: keeps a message to one readable line."""
+    shown = ", ".join(repr(n) for n in list(names)[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 def _affine(mean: ArrayLike, components: ArrayLike, what: str) -> tuple[np.ndarray, np.ndarray]:
@@ -67,21 +98,30 @@ class LinearMap(LinearProjection):
         What produced it (``"infonce"``, ``"lda"``, ``"pca"``, ...).
     info : dict, optional
         JSON-able notes on how it was fitted.
+    feature_names : sequence of str, optional
+        The names of the input columns, in order; stored as ``feature_names_in_`` (which,
+        as in scikit-learn, exists only when names were given).
 
     Examples
     --------
-    >>> m = LinearMap([1.0, 1.0], [[1.0, 0.0]], method="demo")
-    >>> m.transform([[3.0, 5.0]]).tolist()
-    [[2.0]]
+    >>> m = LinearMap([1.0, 1.0], [[1.0, 0.0]], method="demo", feature_names=["a", "b"])
+    >>> m.transform([[3.0, 5.0]]).tolist(), m.feature_names_in_.tolist()
+    ([[2.0]], ['a', 'b'])
     """
 
-    def __init__(self, mean: ArrayLike, components: ArrayLike, method: str = "linear", info: dict | None = None) -> None:
+    def __init__(
+        self, mean: ArrayLike, components: ArrayLike, method: str = "linear", info: dict | None = None, feature_names: Sequence[str] | None = None
+    ) -> None:
         self.mean = mean
         self.components = components
         self.method = method
         self.info = info
+        self.feature_names = feature_names
         self.mean_, self.components_ = _affine(mean, components, "")
         self.n_features_in_ = self.components_.shape[1]
+        names = _names(feature_names, self.n_features_in_, "feature_names")
+        if names is not None:
+            self.feature_names_in_ = names
 
     @property
     def n_components(self) -> int:
@@ -95,6 +135,10 @@ class LinearMap(LinearProjection):
 
 class TwoViewMap(TwoViewProjection):
     """One affine map per view (what a CLIP model file holds); ``transform(X, Y=None)`` as for :class:`~contrastive_gmm.CLIP`.
+
+    ``x_feature_names`` and ``y_feature_names`` (optional) name each view's input columns;
+    they are stored as ``feature_names_in_`` (view 1, as ``n_features_in_`` is view 1's
+    width) and ``y_feature_names_in_``, each only when given.
 
     Examples
     --------
@@ -111,6 +155,8 @@ class TwoViewMap(TwoViewProjection):
         y_components: ArrayLike,
         method: str = "two-view",
         info: dict | None = None,
+        x_feature_names: Sequence[str] | None = None,
+        y_feature_names: Sequence[str] | None = None,
     ) -> None:
         self.x_mean = x_mean
         self.x_components = x_components
@@ -118,6 +164,8 @@ class TwoViewMap(TwoViewProjection):
         self.y_components = y_components
         self.method = method
         self.info = info
+        self.x_feature_names = x_feature_names
+        self.y_feature_names = y_feature_names
         self.x_mean_, self.x_components_ = _affine(x_mean, x_components, "x_")
         self.y_mean_, self.y_components_ = _affine(y_mean, y_components, "y_")
         if self.x_components_.shape[0] != self.y_components_.shape[0]:
@@ -125,6 +173,12 @@ class TwoViewMap(TwoViewProjection):
                 f"both views must map to the same width; got {self.x_components_.shape[0]} and {self.y_components_.shape[0]} components."
             )
         self.n_features_in_ = self.x_components_.shape[1]
+        x_names = _names(x_feature_names, self.n_features_in_, "x_feature_names")
+        y_names = _names(y_feature_names, self.y_components_.shape[1], "y_feature_names")
+        if x_names is not None:
+            self.feature_names_in_ = x_names
+        if y_names is not None:
+            self.y_feature_names_in_ = y_names
 
     @property
     def n_components(self) -> int:
@@ -140,7 +194,65 @@ class TwoViewMap(TwoViewProjection):
         if which not in (1, 2):
             raise ValueError(f"which must be 1 or 2; got {which!r}.")
         m, C = (self.x_mean_, self.x_components_) if which == 1 else (self.y_mean_, self.y_components_)
-        return LinearMap(m, C, method=f"{self.method} (view {which})", info=self.info)
+        names = feature_names(self, view=which)
+        return LinearMap(m, C, method=f"{self.method} (view {which})", info=self.info, feature_names=names)
+
+
+def feature_names(model: object, view: int = 1) -> list[str] | None:
+    """The input column names a fitted map stores (``view`` 2: a two-view map's second view), or None.
+
+    >>> feature_names(LinearMap([0.0], [[1.0]], feature_names=["a"])), feature_names(LinearMap([0.0], [[1.0]]))
+    (['a'], None)
+    """
+    names = getattr(model, "feature_names_in_" if view == 1 else "y_feature_names_in_", None)
+    return None if names is None else [str(n) for n in names]
+
+
+def check_feature_names(model: LinearMap, n_features: int, names: Sequence[str] | None, what: str = "X") -> None:
+    """Refuse data with ``n_features`` columns named ``names`` unless they are the ones ``model`` was fitted on, in order.
+
+    Raises :class:`FeatureMismatchError` (a ValueError; one line starting with ``what``) when
+    the number differs or, where both sides have names, when columns are missing, unexpected
+    or in another order. Where only one side has names (a model file from before names were
+    stored, or data from an array file) the order cannot be checked: a UserWarning says so.
+
+    Examples
+    --------
+    >>> m = LinearMap([0.0, 0.0], [[1.0, 0.0]], feature_names=["a", "b"])
+    >>> check_feature_names(m, 2, ["a", "b"])
+    >>> check_feature_names(m, 2, ["b", "a"])
+    Traceback (most recent call last):
+    ...
+    contrastive_gmm.model_io.FeatureMismatchError: X: the columns are the model's but in another order: column 1 is 'b' where the model has 'a'.
+    """
+    expected = feature_names(model)
+    given = None if names is None else [str(n) for n in names]
+    if expected is not None and given is not None and given != expected:
+        missing = [n for n in expected if n not in given]
+        extra = [n for n in given if n not in expected]
+        if missing or extra:
+            parts = ([f"missing {_some(missing)}"] if missing else []) + ([f"unexpected {_some(extra)}"] if extra else [])
+            raise FeatureMismatchError(f"{what}: the columns differ from the {len(expected)} the model was fitted on: {'; '.join(parts)}.")
+        i = next(j for j, (a, b) in enumerate(zip(given, expected)) if a != b)
+        raise FeatureMismatchError(
+            f"{what}: the columns are the model's but in another order: column {i + 1} is {given[i]!r} where the model has {expected[i]!r}."
+        )
+    if n_features != model.n_features_in_:
+        raise FeatureMismatchError(f"{what}: has {n_features} feature column(s), but the model was fitted on {model.n_features_in_}.")
+    if expected is None and given is not None:
+        warnings.warn(
+            f"{what}: the model stores no column names (it was fitted on an array, or saved by an older version), "
+            "so only the number of columns was checked, not their names or order.",
+            UserWarning,
+            stacklevel=2,
+        )
+    elif expected is not None and given is None:
+        warnings.warn(
+            f"{what}: the data has no column names (an array file), so only the number of columns was checked; "
+            f"the model expects them in the order {_some(expected)}.",
+            UserWarning,
+            stacklevel=2,
+        )
 
 
 def _method_name(model: object) -> str:
@@ -168,11 +280,16 @@ def as_linear_map(model: object, info: dict | None = None) -> LinearMap | TwoVie
     if isinstance(model, TwoViewProjection):
         if not hasattr(model, "x_components_"):
             raise TypeError(f"model {type(model).__name__} is not fitted; call fit before saving it.")
-        return TwoViewMap(model.x_mean_, model.x_components_, model.y_mean_, model.y_components_, method=method, info=info)
+        return TwoViewMap(
+            model.x_mean_, model.x_components_, model.y_mean_, model.y_components_, method=method, info=info,
+            x_feature_names=feature_names(model), y_feature_names=feature_names(model, view=2),
+        )
+    # Names as scikit-learn records them when fitted on a DataFrame (feature_names_in_).
+    names = feature_names(model)
     if isinstance(model, LinearProjection):
         if not hasattr(model, "components_"):
             raise TypeError(f"model {type(model).__name__} is not fitted; call fit before saving it.")
-        return LinearMap(model.mean_, model.components_, method=method, info=info)
+        return LinearMap(model.mean_, model.components_, method=method, info=info, feature_names=names)
     from sklearn.decomposition import PCA
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
@@ -180,15 +297,15 @@ def as_linear_map(model: object, info: dict | None = None) -> LinearMap | TwoVie
         C = model.components_
         if model.whiten:
             C = C / np.sqrt(model.explained_variance_)[:, None]
-        return LinearMap(model.mean_, C, method=method, info=info)
+        return LinearMap(model.mean_, C, method=method, info=info, feature_names=names)
     if isinstance(model, LinearDiscriminantAnalysis) and hasattr(model, "coef_"):
         if model.solver not in ("svd", "eigen"):
             raise TypeError("LinearDiscriminantAnalysis with solver='lsqr' has no transform; fit it with solver='svd' or 'eigen'.")
         # How many columns sklearn's own transform keeps (it may cap n_components at the rank).
         k = model.transform(np.zeros((1, model.scalings_.shape[0]))).shape[1]
         if model.solver == "svd":
-            return LinearMap(model.xbar_, model.scalings_[:, :k].T, method=method, info=info)
-        return LinearMap(np.zeros(model.scalings_.shape[0]), model.scalings_[:, :k].T, method=method, info=info)
+            return LinearMap(model.xbar_, model.scalings_[:, :k].T, method=method, info=info, feature_names=names)
+        return LinearMap(np.zeros(model.scalings_.shape[0]), model.scalings_[:, :k].T, method=method, info=info, feature_names=names)
     raise TypeError(
         f"model: cannot save a {type(model).__name__}: only fitted linear maps (InfoNCE, CLIP, pair CCA, CCA, "
         "scikit-learn PCA or LinearDiscriminantAnalysis) can be written as a model file."
@@ -222,8 +339,13 @@ def save_model(model: object, path: str | os.PathLike, info: dict | None = None)
         "library_version": __version__,
         "info": notes,
     }
+    # Optional keys: a reader of format 1 that predates them ignores them, so the version stays 1.
+    if feature_names(fitted) is not None:
+        header["feature_names"] = feature_names(fitted)
     if isinstance(fitted, TwoViewMap):
         header["n_features_view2"] = int(fitted.y_components_.shape[1])
+        if feature_names(fitted, view=2) is not None:
+            header["feature_names_view2"] = feature_names(fitted, view=2)
         arrays = dict(x_mean=fitted.x_mean_, x_components=fitted.x_components_, y_mean=fitted.y_mean_, y_components=fitted.y_components_)
     else:
         arrays = dict(mean=fitted.mean_, components=fitted.components_)
@@ -287,12 +409,16 @@ def load_model(path: str | os.PathLike) -> LinearMap | TwoViewMap:
         if arr.dtype.kind not in "fiu":
             raise _fail(text, f"array {name!r} must be numeric; got dtype {arr.dtype}.")
     method, info = str(header.get("method", "linear")), header.get("info") or {}
+    names, names2 = header.get("feature_names"), header.get("feature_names_view2")
     try:
         if n_views == 1:
-            fitted: LinearMap | TwoViewMap = LinearMap(arrays["mean"], arrays["components"], method=method, info=info)
+            fitted: LinearMap | TwoViewMap = LinearMap(arrays["mean"], arrays["components"], method=method, info=info, feature_names=names)
             widths = {"n_features": fitted.n_features_in_}
         else:
-            fitted = TwoViewMap(arrays["x_mean"], arrays["x_components"], arrays["y_mean"], arrays["y_components"], method=method, info=info)
+            fitted = TwoViewMap(
+                arrays["x_mean"], arrays["x_components"], arrays["y_mean"], arrays["y_components"], method=method, info=info,
+                x_feature_names=names, y_feature_names=names2,
+            )
             widths = {"n_features": fitted.n_features_in_, "n_features_view2": fitted.y_components_.shape[1]}
     except ValueError as exc:
         raise _fail(text, str(exc)) from None
@@ -303,4 +429,16 @@ def load_model(path: str | os.PathLike) -> LinearMap | TwoViewMap:
     return fitted
 
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "LinearMap", "TwoViewMap", "ModelFileError", "as_linear_map", "save_model", "load_model"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "LinearMap",
+    "TwoViewMap",
+    "ModelFileError",
+    "FeatureMismatchError",
+    "as_linear_map",
+    "feature_names",
+    "check_feature_names",
+    "save_model",
+    "load_model",
+]

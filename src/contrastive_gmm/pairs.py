@@ -61,13 +61,14 @@ def _partner_indices(
 
 
 def pair_indices_from_labels(
-    y: ArrayLike, delta: float = 0.0, n_pairs_per_sample: int = 1, random_state: RandomState = None
+    y: ArrayLike, delta: float = 0.0, n_pairs_per_sample: int = 1, random_state: RandomState = None, *, name: str = "y"
 ) -> np.ndarray:
     """Pair every row with a random other row of its class; a fraction ``delta`` of partners come from any class.
 
     Returns an ``(n * n_pairs_per_sample, 2)`` array of row indices ``[anchor, positive]``:
     the anchors are ``0..n-1`` repeated ``n_pairs_per_sample`` times, each repeat drawing fresh
-    partners. Every class needs at least two rows.
+    partners. Every class needs at least two rows. ``name`` is what errors call ``y`` (the
+    command line names the label column).
 
     Examples
     --------
@@ -76,27 +77,28 @@ def pair_indices_from_labels(
     >>> P[:, 0].tolist(), bool(np.all(y[P[:, 0]] == y[P[:, 1]])), bool(np.all(P[:, 0] != P[:, 1]))
     ([0, 1, 2, 3, 4], True, True)
     """
-    y = _keys(y, "y")
+    y = _keys(y, name)
     delta = check_probability(delta, "delta")
     n_pairs_per_sample = check_positive_int(n_pairs_per_sample, "n_pairs_per_sample")
     classes, counts = np.unique(y, return_counts=True)
     if counts.min() < 2:
         lonely = classes[counts < 2]
         raise ValueError(
-            f"y: every class needs at least 2 rows to pair a row with another of its class; class "
+            f"{name}: every class needs at least 2 rows to pair a row with another of its class; class "
             f"{lonely[0].item()!r} has one ({len(lonely)} such classes). Remove those rows or merge classes."
         )
     return _partner_indices(y, delta, n_pairs_per_sample, _rng(random_state), np.arange(y.shape[0]))
 
 
 def pair_indices_from_groups(
-    groups: ArrayLike, n_pairs_per_sample: int = 1, delta: float = 0.0, random_state: RandomState = None
+    groups: ArrayLike, n_pairs_per_sample: int = 1, delta: float = 0.0, random_state: RandomState = None, *, name: str = "groups"
 ) -> np.ndarray:
     """Pair every row with a random other row of its group (several views of the same object).
 
     Rows whose group has a single member have no positive and are left out as anchors (an
     object seen once is normal in grouped data); at least one group must have two rows.
-    ``delta`` replaces that fraction of partners by any other row, as for labels.
+    ``delta`` replaces that fraction of partners by any other row, as for labels. ``name`` is
+    what errors call ``groups``.
 
     Examples
     --------
@@ -104,13 +106,13 @@ def pair_indices_from_groups(
     >>> P.tolist()
     [[0, 1], [1, 0], [3, 4], [4, 3]]
     """
-    groups = _keys(groups, "groups")
+    groups = _keys(groups, name)
     delta = check_probability(delta, "delta")
     n_pairs_per_sample = check_positive_int(n_pairs_per_sample, "n_pairs_per_sample")
     _, inv, counts = np.unique(groups, return_inverse=True, return_counts=True)
     anchors = np.flatnonzero(counts[inv] >= 2)
     if anchors.size == 0:
-        raise ValueError("groups: no group has two or more rows, so there is no positive pair; each object needs several views.")
+        raise ValueError(f"{name}: no group has two or more rows, so there is no positive pair; each object needs several views.")
     return _partner_indices(groups, delta, n_pairs_per_sample, _rng(random_state), anchors)
 
 

@@ -59,7 +59,7 @@ import os
 import time
 import warnings
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -77,10 +77,11 @@ from ._validation import (
     check_positive_int,
     check_probability,
 )
+from ._base import warn_if_beyond_classes
 from .contrastive import InfoNCE, single_threaded
 from .datasets import REAL_DATASETS, load_digits_views, load_real_dataset
 from .metrics import cluster_scores, linear_probe_accuracy
-from .model_io import LinearMap, TwoViewMap, as_linear_map
+from .model_io import LinearMap, TwoViewMap, _names, as_linear_map, feature_names
 from .multimodal import CLIP, retrieval_accuracy
 from .pairs import pair_indices_from_groups, pair_indices_from_labels
 from .report import setting_stats
@@ -121,7 +122,7 @@ def compose(outer: LinearMap, inner: LinearMap) -> LinearMap:
         raise ValueError(f"outer expects {outer.n_features_in_} inputs but inner gives {inner.n_components}.")
     components = outer.components_ @ inner.components_
     mean = inner.mean_ + outer.mean_ @ np.linalg.pinv(inner.components_).T
-    return LinearMap(mean, components, method=outer.method, info=outer.info)
+    return LinearMap(mean, components, method=outer.method, info=outer.info, feature_names=feature_names(inner))
 
 
 @single_threaded()
@@ -169,12 +170,74 @@ def standardizer(X: ArrayLike) -> LinearMap:
     return LinearMap(X.mean(axis=0), np.diag(1.0 / std), method="standardize")
 
 
+def needs_standardizing(X: ArrayLike, variance: float = PREPROCESS_VARIANCE) -> tuple[bool, int, int]:
+    """Whether ``X``'s features are on such different scales that the preprocessing would follow their units.
+
+    Returns ``(decision, n_raw, n_scaled)``: the directions :func:`pca_preprocessor` keeps
+    (``variance`` of the total) on the raw and on the standardised features, and whether the
+    raw units hide more than half of them. A variance fraction depends on the units: on raw
+    wine it keeps 1 direction of 13 (proline, in mg/l, holds 99.8% of the raw variance)
+    against 12 after standardising, breast cancer 2 against 17; features sharing one unit
+    lose little (digits' pixels 41 against 54, iris 3 against 3), and there standardising
+    would give a pixel lit in a handful of images as much weight as any other (held-out NMI
+    of InfoNCE on digits fell from 0.91 to 0.69, see the module docstring).
+
+    >>> [needs_standardizing(load_real_dataset(name)[0])[0] for name in ("digits", "wine")]
+    [False, True]
+    """
+    X = check_matrix(X, "X")
+    n_raw = pca_preprocessor(X, variance).n_components
+    n_scaled = pca_preprocessor(standardizer(X).transform(X), variance).n_components
+    return 2 * n_raw < n_scaled, n_raw, n_scaled
+
+
+def _decide_standardize(X: np.ndarray, standardize: bool | str, variance: float, name: str) -> tuple[bool, dict]:
+    """``standardize`` (True, False or ``"auto"``) resolved for ``X``, and notes for the model's info."""
+    if isinstance(standardize, str):
+        if standardize != "auto":
+            raise ValueError(f"{name} must be True, False or 'auto'; got {standardize!r}.")
+        decision, n_raw, n_scaled = needs_standardizing(X, variance)
+        return decision, {"standardize": "auto", "n_kept_raw": n_raw, "n_kept_standardized": n_scaled}
+    if not isinstance(standardize, (bool, np.bool_)):
+        raise InputTypeError(f"{name} must be True, False or 'auto'; got {standardize!r} ({type(standardize).__name__}).")
+    return bool(standardize), {"standardize": bool(standardize)}
+
+
 def _preprocess(X: np.ndarray, standardize: bool, variance: float) -> tuple[np.ndarray, LinearMap]:
     """``X`` standardised (if asked) and reduced by :func:`pca_preprocessor`, and that map from raw ``X``."""
     scaler = standardizer(X) if standardize else None
     Xs = X if scaler is None else scaler.transform(X)
     pre = pca_preprocessor(Xs, variance)
     return pre.transform(Xs), pre if scaler is None else compose(pre, scaler)
+
+
+def describe_preprocessing(info: Mapping) -> str:
+    """One line saying what :func:`fit_embedding`'s preprocessing did, from the ``info`` of its map.
+
+    Examples
+    --------
+    >>> X, y = load_real_dataset("wine")
+    >>> describe_preprocessing(fit_embedding("lda", X, y=y, n_components=2).info)
+    'standardised the 13 features (their scales differ: raw units would keep 1 direction, unit scale 12); PCA kept 12 directions (99% of the variance)'
+    """
+
+    def one(pre: Mapping) -> str:
+        d = pre.get("n_features", "the")
+        if pre.get("standardized"):
+            why = ""
+            if pre.get("standardize") == "auto":
+                raw = pre["n_kept_raw"]
+                why = f" (their scales differ: raw units would keep {raw} direction{'s' if raw != 1 else ''}, unit scale {pre['n_kept_standardized']})"
+            text = f"standardised the {d} features{why}"
+        else:
+            text = f"used the {d} features as given" + (" (one common scale)" if pre.get("standardize") == "auto" else "")
+        if "n_kept" in pre:
+            text += f"; PCA kept {pre['n_kept']} direction{'s' if pre['n_kept'] != 1 else ''} ({pre['variance'] * 100:g}% of the variance)"
+        return text
+
+    if "preprocessing_view2" in info:
+        return f"view 1: {one(info['preprocessing'])}; view 2: {one(info['preprocessing_view2'])}"
+    return one(info.get("preprocessing", {}))
 
 
 def pair_whitening(Z: ArrayLike, Z_pos: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -223,54 +286,62 @@ def _whitened_two_view_maps(clip: CLIP, A: np.ndarray, B: np.ndarray) -> tuple[T
 
 
 # ---------------------------------------------------------------------------- one fit
+def _namer(option_names: Mapping[str, str] | None) -> Callable[[str], str]:
+    """How messages name a parameter: itself, or what the caller calls it (the CLI's options)."""
+    names = dict(option_names or {})
+    return lambda param: names.get(param, param)
+
+
 def _positives(
     method: str, n: int, y: np.ndarray | None, X2: np.ndarray | None, same_width: bool,
     pairs: ArrayLike | None, groups: ArrayLike | None, delta: float, n_pairs_per_sample: int, rng: np.random.Generator,
-) -> tuple[np.ndarray, str]:
-    """Index pairs (anchor row, partner row) and where the partner comes from ("X" or "X2")."""
+    name: Callable[[str], str] = str,
+) -> tuple[np.ndarray, str, str]:
+    """Index pairs (anchor row, partner row), where the partner comes from ("X" or "X2"), and what defined them."""
     if method == "clip":
         if X2 is None:
             raise ValueError("clip needs a second view: X2, row-paired with X (columns named view2_* in a table, 'X2' in an .npz).")
         if delta:
-            raise ValueError("delta applies to pairs built from labels or groups; clip pairs the rows of its two views.")
+            raise ValueError(f"{name('delta')} applies to pairs built from labels or groups; clip pairs the rows of its two views.")
         if pairs is not None:
-            return check_index_pairs(pairs, n), "X2"
-        return np.column_stack([np.arange(n), np.arange(n)]), "X2"
+            return check_index_pairs(pairs, n), "X2", "pairs"
+        return np.column_stack([np.arange(n), np.arange(n)]), "X2", "rows"
     if pairs is not None:
         if delta:
-            raise ValueError("delta applies to pairs built from labels or groups, not to explicit pairs.")
-        return check_index_pairs(pairs, n), "X"
+            raise ValueError(f"{name('delta')} applies to pairs built from labels or groups, not to explicit pairs.")
+        return check_index_pairs(pairs, n), "X", "pairs"
     if groups is not None:
-        return pair_indices_from_groups(groups, n_pairs_per_sample, delta, rng), "X"
+        return pair_indices_from_groups(groups, n_pairs_per_sample, delta, rng, name=name("groups")), "X", "groups"
     if X2 is not None and same_width:
         if delta:
-            raise ValueError("delta applies to pairs built from labels or groups, not to a given second view.")
-        return np.column_stack([np.arange(n), np.arange(n)]), "X2"
+            raise ValueError(f"{name('delta')} applies to pairs built from labels or groups, not to a given second view.")
+        return np.column_stack([np.arange(n), np.arange(n)]), "X2", "rows"
     if y is not None:
-        return pair_indices_from_labels(y, delta, n_pairs_per_sample, rng), "X"
+        return pair_indices_from_labels(y, delta, n_pairs_per_sample, rng, name=name("y")), "X", "labels"
     raise ValueError(
         "infonce needs positives: labels (y / a 'label' column), group ids, explicit pairs, or a second view "
         "of the same width (X2 / view2_* columns)."
     )
 
 
-def _warn_if_one_dimensional(k: int) -> None:
+def _warn_if_one_dimensional(k: int, name: Callable[[str], str] = str) -> None:
     # Measured on breast cancer (K = 2): k = 1 gave held-out NMI 0.15 against LDA's 0.72; k = 2 matched LDA.
     if k == 1:
         warnings.warn(
-            "InfoNCE with n_components=1: cosine similarity of 1-D embeddings is only their sign, so the "
-            "default (cosine) loss cannot learn a useful direction; use n_components >= 2.",
+            f"InfoNCE with {name('n_components')}=1: cosine similarity of 1-D embeddings is only their sign, so the "
+            f"default (cosine) loss cannot learn a useful direction; use {name('n_components')} >= 2.",
             UserWarning,
             stacklevel=4,  # past this helper, the caller and the single-thread wrapper
         )
 
 
-_KEEP_MORE = "lower n_components, raise variance, or standardize features that are in different units"
+def _keep_more(name: Callable[[str], str] = str) -> str:
+    return f"lower {name('n_components')}, raise {name('variance')}, or set {name('standardize')} for features in different units"
 
 
-def _check_k(k: int, available: int, what: str, fix: str = "lower n_components") -> None:
+def _check_k(k: int, available: int, what: str, fix: str | None = None, name: Callable[[str], str] = str) -> None:
     if k > available:
-        raise ValueError(f"n_components={k} is more than the {available} directions {what}: {fix}.")
+        raise ValueError(f"{name('n_components')}={k} is more than the {available} directions {what}: {fix or 'lower ' + name('n_components')}.")
 
 
 @single_threaded()
@@ -286,9 +357,12 @@ def fit_embedding(
     delta: float = 0.0,
     n_pairs_per_sample: int = N_PAIRS_PER_SAMPLE,
     variance: float = PREPROCESS_VARIANCE,
-    standardize: bool = False,
+    standardize: bool | str = "auto",
     pair_whitened: bool = True,
     random_state: int | None = None,
+    feature_names: Sequence[str] | None = None,
+    feature_names_view2: Sequence[str] | None = None,
+    option_names: Mapping[str, str] | None = None,
 ) -> LinearMap | TwoViewMap:
     """Fit one method as this module's protocol does and return its map from raw features.
 
@@ -296,21 +370,32 @@ def fit_embedding(
     defaults (``InfoNCE(k, random_state=seed)``, ``CLIP(k, random_state=seed)``) fitted after
     :func:`pca_preprocessor` and, with ``pair_whitened``, followed by :func:`pair_whitening`;
     LDA is fitted after the same preprocessing; PCA on the features as given. ``standardize``
-    first applies :func:`standardizer` (for features in different units). The result is one
-    affine map (two for CLIP) from the raw input, ready for :func:`~contrastive_gmm.save_model`.
+    first applies :func:`standardizer` (for features in different units); ``"auto"`` (the
+    default) does so when :func:`needs_standardizing` says the raw units would decide what the
+    preprocessing keeps (wine, breast cancer; not digits' pixels), separately for each view.
+    The result is one affine map (two for CLIP) from the raw input, ready for
+    :func:`~contrastive_gmm.save_model`; ``info["preprocessing"]`` records what was done
+    (:func:`describe_preprocessing` says it in words).
 
     InfoNCE's positives, first that applies: explicit ``pairs`` (m, 2), ``groups``, a
     second view ``X2`` of the same width (row i's positive is ``X2[i]``), labels ``y`` (a
     random other row of the class, ``n_pairs_per_sample`` per row, a fraction ``delta`` from
     any class). CLIP pairs ``X[i]`` with ``X2[i]``, or ``X[a]`` with ``X2[b]`` for ``pairs``.
+    With labels, ``n_components`` above the number of classes - 1 gives a UserWarning.
+
+    ``feature_names`` (and ``feature_names_view2``) name the input columns; the map keeps
+    them as ``feature_names_in_``, so a model file can refuse reordered columns later.
+    ``option_names`` maps parameter names to what the caller calls them in messages (the
+    command line passes ``{"n_components": "--n-components", ...}``).
 
     Examples
     --------
     >>> X, y = load_real_dataset("wine")
-    >>> emb = fit_embedding("lda", X, y=y, n_components=2, standardize=True)
-    >>> emb.transform(X).shape, emb.method
-    ((178, 2), 'lda')
+    >>> emb = fit_embedding("lda", X, y=y, n_components=2)
+    >>> emb.transform(X).shape, emb.method, emb.info["preprocessing"]["standardized"]
+    ((178, 2), 'lda', True)
     """
+    name = _namer(option_names)
     method = check_choice(method, "method", FIT_METHODS)
     X = check_matrix(X, "X")
     n = X.shape[0]
@@ -318,49 +403,75 @@ def fit_embedding(
     X2 = None if X2 is None else check_matrix(X2, "X2")
     if X2 is not None and X2.shape[0] != n:
         raise ValueError(f"X2 must be row-paired with X; got {X2.shape[0]} and {n} rows.")
-    delta = check_probability(delta, "delta")
-    n_pairs_per_sample = check_positive_int(n_pairs_per_sample, "n_pairs_per_sample")
-    k = check_positive_int(n_components, "n_components")
+    names = _names(feature_names, X.shape[1], "feature_names")
+    names2 = None if X2 is None else _names(feature_names_view2, X2.shape[1], "feature_names_view2")
+    delta = check_probability(delta, name("delta"))
+    n_pairs_per_sample = check_positive_int(n_pairs_per_sample, name("n_pairs_per_sample"))
+    k = check_positive_int(n_components, name("n_components"))
+    variance = check_probability(variance, name("variance"))
+    if variance == 0:
+        raise ValueError(f"{name('variance')} must be > 0 (the fraction of the total variance the preprocessing keeps); got 0.")
     if random_state is not None and (isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer))):
-        raise InputTypeError(f"random_state must be None or an integer seed; got {random_state!r} ({type(random_state).__name__}).")
+        raise InputTypeError(f"{name('random_state')} must be None or an integer seed; got {random_state!r} ({type(random_state).__name__}).")
     seed = None if random_state is None else int(random_state)
-    info: dict = {"method": method, "n_components": k, "random_state": seed, "standardize": bool(standardize)}
+    scale, notes = _decide_standardize(X, standardize, variance, name("standardize"))
+    info: dict = {"method": method, "n_components": k, "random_state": seed, "standardize": scale}
+    pre_info = {**notes, "standardized": scale, "n_features": X.shape[1]}
+
+    def named(emb: LinearMap) -> LinearMap:
+        return LinearMap(emb.mean_, emb.components_, method=emb.method, info=info, feature_names=names)
+
     if method == "pca":
-        _check_k(k, min(X.shape), "PCA can find in this data (min(n_samples, n_features))")
-        scaler = standardizer(X) if standardize else None
+        _check_k(k, min(X.shape), "PCA can find in this data (min(n_samples, n_features))", name=name)
+        scaler = standardizer(X) if scale else None
         emb = as_linear_map(PCA(k, svd_solver="full").fit(X if scaler is None else scaler.transform(X)), info=info)
-        return emb if scaler is None else compose(emb, scaler)
-    U, pre = _preprocess(X, standardize, variance)
-    info["preprocessing"] = {"variance": variance, "n_kept": pre.n_components}
+        info["preprocessing"] = pre_info
+        return named(emb if scaler is None else compose(emb, scaler))
+    U, pre = _preprocess(X, scale, variance)
+    info["preprocessing"] = {**pre_info, "variance": variance, "n_kept": pre.n_components}
     if method == "lda":
         if y is None:
             raise ValueError("lda needs labels: y (a 'label' column in a table, 'y' in an .npz).")
         if delta:
-            raise ValueError("delta applies to contrastive pairs; lda uses the labels themselves.")
+            raise ValueError(f"{name('delta')} applies to contrastive pairs; lda uses the labels themselves.")
         n_classes = len(np.unique(y))
-        _check_k(k, min(n_classes - 1, pre.n_components), f"LDA can find here (classes - 1 = {n_classes - 1}, kept features = {pre.n_components})")
+        _check_k(
+            k, min(n_classes - 1, pre.n_components),
+            f"LDA can find here (classes - 1 = {n_classes - 1}, kept features = {pre.n_components})", name=name,
+        )
         lda = LinearDiscriminantAnalysis(n_components=k).fit(U, y)
-        return compose(as_linear_map(lda, info=info), pre)
+        return named(compose(as_linear_map(lda, info=info), pre))
     rng = np.random.default_rng(seed)
     same_width = X2 is not None and X2.shape[1] == X.shape[1]
-    P, partner = _positives(method, n, y, X2, same_width, pairs, groups, delta, n_pairs_per_sample, rng)
-    info.update(n_pairs=int(P.shape[0]), delta=delta)
+    P, partner, source = _positives(method, n, y, X2, same_width, pairs, groups, delta, n_pairs_per_sample, rng, name)
+    info.update(n_pairs=int(P.shape[0]), delta=delta, positives=source)
     if method == "infonce":
-        _check_k(k, pre.n_components, f"kept by preprocessing ({variance:g} of the variance)", _KEEP_MORE)
-        _warn_if_one_dimensional(k)
+        _check_k(k, pre.n_components, f"kept by preprocessing ({variance:g} of the variance)", _keep_more(name), name)
+        _warn_if_one_dimensional(k, name)
+        if source == "labels":  # same-class pairs: only K - 1 directions separate the classes
+            warn_if_beyond_classes(k, y, "infonce", name=name("n_components"))
         V = pre.transform(X2) if partner == "X2" else U
         A, B = U[P[:, 0]], V[P[:, 1]]
         plain, whitened = _whitened_maps(InfoNCE(k, random_state=seed).fit(A, B), A, B)
         info["pair_whitened"] = bool(pair_whitened)
         emb = compose(whitened if pair_whitened else plain, pre)
-        return LinearMap(emb.mean_, emb.components_, method="infonce", info=info)
-    U2, pre2 = _preprocess(X2, standardize, variance)
-    info["preprocessing_view2"] = {"variance": variance, "n_kept": pre2.n_components}
-    _check_k(k, min(pre.n_components, pre2.n_components), f"kept by preprocessing in both views ({variance:g} of the variance)", _KEEP_MORE)
+        return LinearMap(emb.mean_, emb.components_, method="infonce", info=info, feature_names=names)
+    scale2, notes2 = _decide_standardize(X2, standardize, variance, name("standardize"))
+    U2, pre2 = _preprocess(X2, scale2, variance)
+    info["standardize_view2"] = scale2
+    info["preprocessing_view2"] = {**notes2, "standardized": scale2, "n_features": X2.shape[1], "variance": variance, "n_kept": pre2.n_components}
+    _check_k(
+        k, min(pre.n_components, pre2.n_components), f"kept by preprocessing in both views ({variance:g} of the variance)",
+        _keep_more(name), name,
+    )
     A, B = U[P[:, 0]], U2[P[:, 1]]
     plain, whitened = _whitened_two_view_maps(CLIP(k, random_state=seed).fit(A, B), A, B)
     info["pair_whitened"] = bool(pair_whitened)
-    return _compose_views(whitened if pair_whitened else plain, pre, pre2, info)
+    maps = _compose_views(whitened if pair_whitened else plain, pre, pre2, info)
+    return TwoViewMap(
+        maps.x_mean_, maps.x_components_, maps.y_mean_, maps.y_components_, method="clip", info=info,
+        x_feature_names=names, y_feature_names=names2,
+    )
 
 
 def _compose_views(maps: TwoViewMap, pre1: LinearMap, pre2: LinearMap, info: dict | None = None) -> TwoViewMap:
@@ -739,6 +850,8 @@ __all__ = [
     "compose",
     "pca_preprocessor",
     "standardizer",
+    "needs_standardizing",
+    "describe_preprocessing",
     "pair_whitening",
     "fit_embedding",
     "evaluate_single_view",
