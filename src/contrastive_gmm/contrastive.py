@@ -31,12 +31,16 @@ from ._validation import (
     check_reg,
 )
 from .losses import SIMILARITIES, info_nce_unchecked
-from .spectral import _CHUNK, REG_AUTO, covariance_regularisation, pair_moments, pair_scaling, within_covariance
+from .spectral import _CHUNK, REG_AUTO, covariance_regularisation, pair_moments, pair_scaling, ridge, within_covariance
 
 
 _MAX_HALVINGS = 4
 _MIN_STEPS_PER_CHECK = 64
 _MAX_BAD_STEPS = 20
+# max_epochs=None: at least this many epochs and this many progress checks. A data set of a few
+# hundred rows makes one step per epoch, so 200 epochs were 200 steps: too few to leave a random start.
+_AUTO_MIN_EPOCHS = 200
+_AUTO_MIN_CHECKS = 50
 # With iterate averaging the noise of the steps no longer sets the accuracy, so InfoNCE stops at
 # its first plateau instead of cooling the learning rate down four times (benchmarks/speed.py).
 _INFONCE_HALVINGS = 1
@@ -69,8 +73,8 @@ def closed_form_share(learned: np.ndarray, closed_form: np.ndarray, name: str, s
     (0.97-1.0 on the benchmarks' mixtures and on raw digits). Far less means the training went
     elsewhere: into directions the pairs do not share.
 
-    >>> closed_form_share(np.array([0.9, 0.5]), np.array([0.9, 0.6]), "InfoNCE", 2)
-    0.9333333333333333
+    >>> round(closed_form_share(np.array([0.9, 0.5]), np.array([0.9, 0.6]), "InfoNCE", 2), 6)
+    0.933333
     """
     total = float(np.sum(closed_form))
     share = float(np.sum(learned)) / total if total > 0 else 1.0
@@ -93,23 +97,22 @@ def whitener(cov: np.ndarray, reg: float, shrinkage: float = 0.0) -> np.ndarray:
     map along it, so its random initial weight would stay and blow up on new data (InfoNCE's
     weights reached ~190 with a constant column). Null means an eigenvalue of ``cov`` at rounding
     level (``d * eps * largest``, numpy's ``matrix_rank`` rule), so genuinely small variances stay.
-    Both regularisations keep ``cov``'s eigenvectors, so one eigendecomposition serves.
+    The shrinkage keeps every variance, so a constant feature stays null under it.
 
     Examples
     --------
     >>> W = whitener(np.diag([4.0, 1.0, 0.0]), 0.0)
     >>> np.round(W, 6).tolist()
     [[0.5, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]]
-    >>> np.round(np.diag(whitener(np.diag([7.0, 1.0]), 0.0, 0.5)), 6).tolist()  # eigenvalues 5.5 and 2.5
-    [0.426401, 0.632456]
+    >>> W = whitener(np.array([[1.0, 0.9], [0.9, 1.0]]), 0.0, 0.5)  # correlation 0.9 shrunk to 0.45
+    >>> bool(np.allclose(W @ np.array([[1.0, 0.45], [0.45, 1.0]]) @ W, np.eye(2)))
+    True
     """
-    vals, vecs = np.linalg.eigh((cov + cov.T) / 2)
-    level = np.trace(cov) / cov.shape[0]
-    if not level > 0:
-        raise ValueError("the data have zero variance in every feature; nothing can be learned from them.")
-    null = vals <= cov.shape[0] * np.finfo(np.float64).eps * max(float(vals.max()), 0.0)
-    regularised = (1.0 - shrinkage) * vals + (shrinkage + reg) * level  # ridge(cov, reg, shrinkage)'s eigenvalues
-    root = np.where(null, np.inf, np.sqrt(np.where(null, 1.0, regularised)))  # dividing by inf zeroes a null direction
+    ridged = ridge(cov, reg, shrinkage)
+    vals, vecs = np.linalg.eigh(ridged)
+    shift = reg * np.trace(cov) / cov.shape[0]  # the ridge added to every eigenvalue (the shrinkage keeps the trace)
+    null = vals - shift <= cov.shape[0] * np.finfo(np.float64).eps * max(float(vals.max()) - shift, 0.0)
+    root = np.where(null, np.inf, np.sqrt(np.where(null, 1.0, vals)))  # dividing by inf zeroes a null direction
     return (vecs / root) @ vecs.T
 
 
@@ -191,19 +194,25 @@ def single_threaded() -> Iterator[None]:
 
 
 def check_device(device: object) -> torch.device:
-    """``device`` as a torch device, or a ValueError naming the argument (torch's own error names none).
+    """``device`` as a torch device, or a ValueError naming it: unknown, or not usable here (torch's own errors name none).
 
     >>> check_device("cpu")
     device(type='cpu')
     """
-    if isinstance(device, torch.device):
-        return device
-    if not isinstance(device, str):
+    if not isinstance(device, (str, torch.device)):
         raise InputTypeError(f"device must be a string such as 'cpu' or 'cuda'; got {device!r} ({type(device).__name__}).")
     try:
-        return torch.device(device)
+        dev = torch.device(device)
     except RuntimeError:
         raise ValueError(f"device must be a torch device such as 'cpu', 'cuda' or 'cuda:1'; got {device!r}.") from None
+    # Checked here, not at the first tensor: torch would raise a bare AssertionError deep inside the fit.
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {str(device)!r}: this torch has no usable CUDA (a CPU-only build, or no visible GPU); use device='cpu'.")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(f"device {str(device)!r}: only {torch.cuda.device_count()} CUDA device(s) are visible.")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device {str(device)!r}: MPS is not available here; use device='cpu'.")
+    return dev
 
 
 def _torch_generator(random_state: int | None | np.random.Generator) -> torch.Generator:
@@ -240,7 +249,7 @@ def train_linear_maps(
     extra_params: tuple[torch.Tensor, ...] = (),
     batch_data: torch.Tensor | None = None,
     batch_size: int,
-    max_epochs: int,
+    max_epochs: int | None,
     lr: float,
     tol: float,
     patience: int,
@@ -260,7 +269,8 @@ def train_linear_maps(
     judged over periods of at least ``_MIN_STEPS_PER_CHECK`` steps (whole epochs): the learning
     rate is halved whenever the period's mean loss has not improved by a relative ``tol`` for
     ``patience`` periods, and training stops at the ``max_halvings``-th halving (default 4: the
-    optimiser has settled in the plateau) or after ``max_epochs`` passes. With ``average=True``
+    optimiser has settled in the plateau) or after ``max_epochs`` passes (None: at least 200
+    and at least 50 progress checks, so small data sets get as many steps as large ones). With ``average=True``
     the maps returned are ``parametrize`` of the mean of the free parameters over the plateau:
     the periods since the mean loss last improved (the last period if it just improved). This
     Polyak averaging removes the steps' noise, so training can stop at the first plateau instead
@@ -301,7 +311,7 @@ def _train_linear_maps(
     extra_params: tuple[torch.Tensor, ...],
     batch_data: torch.Tensor | None,
     batch_size: int,
-    max_epochs: int,
+    max_epochs: int | None,
     lr: float,
     tol: float,
     patience: int,
@@ -322,6 +332,8 @@ def _train_linear_maps(
     n_batches = max(1, n // batch_size)  # drop the ragged tail: every batch has the same negatives count
     # Small data sets make short epochs whose loss says little: judge progress over >= 64 steps.
     epochs_per_check = max(1, math.ceil(_MIN_STEPS_PER_CHECK / n_batches))
+    if max_epochs is None:
+        max_epochs = max(_AUTO_MIN_EPOCHS, _AUTO_MIN_CHECKS * epochs_per_check)
     best, stale, halvings, bad_steps = math.inf, 0, 0, 0
     history: dict = {"loss": [], "stop": "max_epochs"}
     total, steps, epochs = 0.0, 0, 0
@@ -422,8 +434,10 @@ class _TrainsMaps:
     """
 
     def _check_training_params(self) -> None:
-        for name in ("batch_size", "max_epochs", "patience"):
+        for name in ("batch_size", "patience"):
             check_positive_int(getattr(self, name), name)
+        if self.max_epochs is not None:
+            check_positive_int(self.max_epochs, "max_epochs")
         for name in ("lr", "tol"):
             check_positive(getattr(self, name), name)
         check_reg(self.reg)
@@ -605,8 +619,10 @@ class InfoNCE(_TrainedLinear):
         (identity covariance on the training data when ``whiten_output``).
     batch_size : int
         Pairs per batch; each anchor sees ``batch_size - 1`` negatives.
-    max_epochs : int
-        Upper bound on passes over the data.
+    max_epochs : int or None
+        Upper bound on passes over the data. None (default): at least 200 and at least 50
+        progress checks (each at least 64 steps), so a data set of a few hundred rows, one step
+        per epoch, still gets thousands of steps; the plateau rule usually stops much earlier.
     lr : float
         Adam's initial learning rate (in whitened coordinates, so it does not depend on scale).
     tol, patience : float, int
@@ -614,11 +630,11 @@ class InfoNCE(_TrainedLinear):
         least 64 steps) without a relative improvement of ``tol`` in the mean loss.
     reg : "auto" or float
         Regularisation of the pooled covariance used for the whitening. ``"auto"`` (default):
-        shrink it towards its mean eigenvalue by the Ledoit-Wolf intensity estimated from the
-        data (scikit-learn's, as LDA's ``shrinkage="auto"``; see
+        shrink its correlations by the Ledoit-Wolf intensity estimated from the
+        data on standardised features (as scikit-learn's LDA with ``shrinkage="auto"``; see
         :func:`~contrastive_gmm.spectral.covariance_regularisation`): large samples keep their
-        covariance (intensity ~1e-3 on 20000 mixture pairs), small ones in many dimensions stop
-        blowing up their weakest directions (raw digits: 0.015). A number is a ridge relative to
+        covariance (intensity ~2e-3 on 20000 mixture pairs), small ones in many dimensions stop
+        blowing up their weakest directions (raw digits: 0.08). A number is a ridge relative to
         the mean eigenvalue (``1e-6`` was the default before: the sample covariance).
     init : {"random", "pair_cca"}
         Starting map. ``"random"`` (default) is what shows that InfoNCE *finds* the Fisher
@@ -698,7 +714,7 @@ class InfoNCE(_TrainedLinear):
         whiten_output: bool = True,
         pair_whiten: bool = True,
         batch_size: int = 512,
-        max_epochs: int = 200,
+        max_epochs: int | None = None,
         lr: float = 0.02,
         tol: float = 1e-4,
         patience: int = 2,

@@ -169,7 +169,7 @@ class SpectralContrastiveLearner(_PairLearner):
     _desc = "spectral"
     _collapse_hint = "try whiten_output=True (the embedding then keeps identity covariance)"
 
-    def __init__(self, n_components: int = 2, whiten_output: bool = False, batch_size: int = 512, max_epochs: int = 200,
+    def __init__(self, n_components: int = 2, whiten_output: bool = False, batch_size: int = 512, max_epochs: int | None = None,
                  lr: float = 0.02, tol: float = 1e-4, patience: int = 2, reg: float | str = "auto",
                  random_state: int | None = None, device: str = "cpu", verbose: bool = False, pair_whiten: bool = True) -> None:
         self._common_init(n_components, whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose, pair_whiten)
@@ -185,7 +185,7 @@ class _SoftmaxPairLearner(_PairLearner):
     """
 
     def __init__(self, n_components: int = 2, temperature: float = 10.0, similarity: str = "dot", whiten_output: bool = True,
-                 batch_size: int = 512, max_epochs: int = 200, lr: float = 0.02, tol: float = 1e-4, patience: int = 2,
+                 batch_size: int = 512, max_epochs: int | None = None, lr: float = 0.02, tol: float = 1e-4, patience: int = 2,
                  reg: float | str = "auto", random_state: int | None = None, device: str = "cpu", verbose: bool = False,
                  pair_whiten: bool = True) -> None:
         self.temperature = temperature
@@ -316,7 +316,7 @@ class SimSiam(_PairLearner):
     _collapse_hint = "keep predictor=True, or set whiten_output=True"
 
     def __init__(self, n_components: int = 2, predictor: bool = True, whiten_output: bool = False, batch_size: int = 512,
-                 max_epochs: int = 200, lr: float = 0.02, tol: float = 1e-4, patience: int = 2, reg: float | str = "auto",
+                 max_epochs: int | None = None, lr: float = 0.02, tol: float = 1e-4, patience: int = 2, reg: float | str = "auto",
                  random_state: int | None = None, device: str = "cpu", verbose: bool = False, pair_whiten: bool = True) -> None:
         self.predictor = predictor
         self._common_init(n_components, whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose, pair_whiten)
@@ -362,10 +362,11 @@ class SigLIP(CLIP):
 
     def __init__(self, n_components: int = 2, temperature: float = 10.0, bias: float = 0.0, similarity: str = "dot",
                  learnable_temperature: bool = False, whiten_output: bool = True, batch_size: int = 512,
-                 max_epochs: int = 200, lr: float = 0.02, tol: float = 1e-4, patience: int = 2, reg: float | str = "auto",
-                 random_state: int | None = None, device: str = "cpu", verbose: bool = False) -> None:
+                 max_epochs: int | None = None, lr: float = 0.02, tol: float = 1e-4, patience: int = 2, reg: float | str = "auto",
+                 random_state: int | None = None, device: str = "cpu", verbose: bool = False, pair_whiten: bool = True) -> None:
         super().__init__(n_components=n_components, temperature=temperature, similarity=similarity,
-                         learnable_temperature=learnable_temperature, whiten_output=whiten_output, batch_size=batch_size,
+                         learnable_temperature=learnable_temperature, whiten_output=whiten_output, pair_whiten=pair_whiten,
+                         batch_size=batch_size,
                          max_epochs=max_epochs, lr=lr, tol=tol, patience=patience, reg=reg,
                          random_state=random_state, device=device, verbose=verbose)
         self.bias = bias
