@@ -292,6 +292,14 @@ def test_output_errors_name_out_and_come_before_any_work(app, tmp_path):
         assert line.startswith(expected), line
 
 
+def test_fit_refuses_a_model_file_named_as_a_table(app, sklearn_wine, tmp_path):
+    for name in ("model.csv", "model.xlsx"):
+        result = runner.invoke(app, ["fit", "--data", str(sklearn_wine[4]), "--method", "lda", "-k", "2", "--out", str(tmp_path / name)])
+        assert result.exit_code == 2
+        assert _error_line(result).startswith(f"error: --out: a model file is an .npz archive; got '{tmp_path / name}'")
+        assert not (tmp_path / name).exists()
+
+
 def test_library_warnings_reach_the_user_as_one_line_each(app, tmp_path):
     rng = np.random.default_rng(0)
     y = np.repeat([0, 1, 2], 20)

@@ -78,6 +78,10 @@ _GROUP = "Table column holding group ids: rows of a group are views of one objec
 _VIEW2 = "Table columns with this prefix form the second view (default: 'view2_'; a prefix you give must match a column)."
 
 
+#: Suffixes of data files: a model file written under one of them would pass for a table.
+_DATA_SUFFIXES = (".csv", ".tsv", ".parquet", ".npy", ".json", ".txt", ".xlsx", ".xls")
+
+
 def fit(
     data: Path = typer.Option(..., "--data", help="Training data: .npz, .npy, .csv or .parquet (see `cgmm fit --help`)."),
     method: Method = typer.Option(..., "--method", help="infonce (pairs, no labels seen), clip (two views), lda (labels) or pca."),
@@ -105,6 +109,8 @@ def fit(
     width, labels (a random other row of the class).
     """
     with user_errors():
+        if out.suffix.lower() in _DATA_SUFFIXES:  # before any work: a model under a table's suffix reads as a file it is not
+            raise ValueError(f"--out: a model file is an .npz archive; got {str(out)!r} (try {str(out.with_suffix('.npz'))!r}).")
         table = _read_table(data, label_column, group_column, view2_prefix)
         # A table's labels and groups are columns: messages name the column, an array file's the key.
         columns = {} if table.feature_names is None else {
