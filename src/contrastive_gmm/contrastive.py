@@ -40,7 +40,7 @@ _MAX_BAD_STEPS = 20
 # max_epochs=None: at least this many epochs and this many progress checks. A data set of a few
 # hundred rows makes one step per epoch, so 200 epochs were 200 steps: too few to leave a random start.
 _AUTO_MIN_EPOCHS = 200
-_AUTO_MIN_CHECKS = 50
+_AUTO_MIN_CHECKS = 20
 # With iterate averaging the noise of the steps no longer sets the accuracy, so InfoNCE stops at
 # its first plateau instead of cooling the learning rate down four times (benchmarks/speed.py).
 _INFONCE_HALVINGS = 1
@@ -270,7 +270,7 @@ def train_linear_maps(
     rate is halved whenever the period's mean loss has not improved by a relative ``tol`` for
     ``patience`` periods, and training stops at the ``max_halvings``-th halving (default 4: the
     optimiser has settled in the plateau) or after ``max_epochs`` passes (None: at least 200
-    and at least 50 progress checks, so small data sets get as many steps as large ones). With ``average=True``
+    and at least 20 progress checks, so a small data set still gets over a thousand steps). With ``average=True``
     the maps returned are ``parametrize`` of the mean of the free parameters over the plateau:
     the periods since the mean loss last improved (the last period if it just improved). This
     Polyak averaging removes the steps' noise, so training can stop at the first plateau instead
@@ -620,9 +620,9 @@ class InfoNCE(_TrainedLinear):
     batch_size : int
         Pairs per batch; each anchor sees ``batch_size - 1`` negatives.
     max_epochs : int or None
-        Upper bound on passes over the data. None (default): at least 200 and at least 50
+        Upper bound on passes over the data. None (default): at least 200 and at least 20
         progress checks (each at least 64 steps), so a data set of a few hundred rows, one step
-        per epoch, still gets thousands of steps; the plateau rule usually stops much earlier.
+        per epoch, still gets over a thousand steps; the plateau rule usually stops earlier.
     lr : float
         Adam's initial learning rate (in whitened coordinates, so it does not depend on scale).
     tol, patience : float, int
