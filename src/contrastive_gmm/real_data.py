@@ -90,7 +90,7 @@ from .model_io import LinearMap, TwoViewMap, _names, as_linear_map, feature_name
 from .multimodal import CLIP, retrieval_accuracy
 from .pairs import pair_indices_from_groups, pair_indices_from_labels
 from .report import setting_stats
-from .spectral import SpectralContrastive
+from .spectral import SpectralContrastive, pair_scaling
 
 PREPROCESS_VARIANCE = 0.99
 N_PAIRS_PER_SAMPLE = 10
@@ -267,10 +267,8 @@ def pair_whitening(Z: ArrayLike, Z_pos: ArrayLike) -> tuple[np.ndarray, np.ndarr
     D = (Z - Z_pos) / np.sqrt(2.0)
     if not np.any(D):
         raise ValueError("Z_pos equals Z row for row: the pairs carry no noise, so there is nothing to whiten.")
-    vals, vecs = np.linalg.eigh(np.cov(D.T, ddof=1).reshape(Z.shape[1], Z.shape[1]))
-    # A direction where every pair agrees exactly carries no noise to whiten; a floor keeps W finite.
-    vals = np.maximum(vals, vals.max() * 1e-12)
-    return (vecs / np.sqrt(vals)) @ vecs.T, Z.mean(axis=0)
+    # pair_scaling floors the eigenvalues: a direction where every pair agrees has no noise to whiten.
+    return pair_scaling(np.cov(D.T, ddof=1).reshape(Z.shape[1], Z.shape[1])), Z.mean(axis=0)
 
 
 def _whitened_maps(model: object, A: np.ndarray, B: np.ndarray) -> tuple[LinearMap, LinearMap]:
