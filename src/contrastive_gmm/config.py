@@ -229,6 +229,14 @@ class StudySpec(BaseModel):
         """Names of the metrics the runs report (empty: not checked)."""
         return []
 
+    def quiet_defaults(self) -> dict[str, Any]:
+        """Setting parameters the report's setup line leaves out when they hold these values (their defaults)."""
+        return {}
+
+    def shown_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A setting's parameters as the report's setup line lists them (all of them by default)."""
+        return params
+
     def x_name(self, panel: str) -> str:
         """What a panel's x is called in a sentence ("n", "τ"); the panel's name by default."""
         return panel

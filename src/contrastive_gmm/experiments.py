@@ -389,6 +389,19 @@ class FisherStudy(StudySpec):
                 return sweep.title
         return "settings"
 
+    def quiet_defaults(self) -> dict[str, Any]:
+        """Point's defaults for the mixture's shape details; sizes (d, K, n, k) are always listed."""
+        return {k: Point.model_fields[k].default for k in ("separation", "rotate", "n_test", "temperature")}
+
+    def shown_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A setting's parameters for the setup line: k and the class-free directions only where not K - 1."""
+        # Only where the spec never sets them: a swept k must list every value, K - 1 included.
+        set_here = {sw.axis for sw in self.sweeps} | set(self.base) | {k for sw in self.sweeps for k in sw.fixed}
+        set_here |= {k for named in self.settings for k in named}
+        K = params.get("n_components")
+        return {k: v for k, v in params.items()
+                if not (k in ("k", "n_noise_directions") and k not in set_here and K is not None and v == K - 1)}
+
     def x_name(self, panel: str) -> str:
         """The swept axis's name in a sentence ("n", "τ")."""
         for sweep in self.sweeps:
@@ -428,7 +441,7 @@ def run_fisher(spec: FisherStudy, setting: StudySetting, seeds: np.random.SeedSe
 def plot_fisher(spec: FisherStudy, rows: list[dict], path: Path) -> None:
     """The study's figure: a row per metric in ``spec.metrics``, a column per panel (see :func:`plot_panels`).
 
-    Sample-size panels get a slope -1/2 line (the √n rate) through LDA's first point; a
+    Sample-size panels get a slope -1/2 line (the √n rate) through pair CCA's first point; a
     temperature panel marks the library's default τ; the k panel's angle is a containment angle.
     """
     import inspect
@@ -442,7 +455,7 @@ def plot_fisher(spec: FisherStudy, rows: list[dict], path: Path) -> None:
 
     def decorate(ax: Any, panel: str, metric: str, stats: dict) -> None:
         if axis.get(panel) == "n_pairs" and metric.endswith("angle"):
-            reference_slope(ax, stats, [s for s in settings if s.panel == panel], "LDA (labels)", metric)
+            reference_slope(ax, stats, [s for s in settings if s.panel == panel], "pair CCA", metric)
         if axis.get(panel) == "temperature":
             ax.axvline(default_tau, color="#555555", ls=":", lw=1.2, zorder=0)
             ax.annotate(f"default τ = {default_tau:g}", (default_tau, 1), xycoords=("data", "axes fraction"),

@@ -31,6 +31,9 @@ from .engine import RESULT_COLUMNS, StudySetting, get_kind
 _VERSIONED = ("contrastive-gmm", "numpy", "scipy", "scikit-learn", "torch", "matplotlib", "pydantic", "joblib", "dask", "distributed")
 _FORMATS = {"nmi": "{:.3f}", "ari": "{:.3f}", "accuracy": "{:.3f}", "effective_rank": "{:.1f}", "collapsed": "{:.1f}",
             "energy_outside": "{:.2%}", "min_singular_ratio": "{:.3f}"}
+# Scores a claim quotes to three digits are printed to three in the tables too (nmi_view1, probe_accuracy, ...).
+_FORMATS.update({m: "{:.3f}" for m in ("probe_accuracy", "nmi_view1", "nmi_view2", "ari_view1", "ari_view2",
+                                      "accuracy_view1", "accuracy_view2", "probe_accuracy_view1", "probe_accuracy_view2")})
 _SPEC = re.compile(r"^(?P<sign>[+\- ]?)(?:\.(?P<prec>\d+))?(?P<type>[f%])$")
 
 
@@ -357,40 +360,68 @@ def set_aside_note(result: CheckResult, x_name: Callable[[str], str] = str) -> s
 def format_cell(stat: tuple[float, float, int] | None, metric: str) -> str:
     """A table cell: mean ± sd over seeds in the metric's format, never a zero for a non-zero mean."""
     if stat is None:
-        return "–"
+        return ""  # the method has no such metric here
     spec = _FORMATS.get(metric, "{:.1f}" if "angle" in metric else "{:.2f}")[2:-1]
     mean, sd, n = stat
-    return format_number(mean, spec) + (f" ± {_spread(sd)}" if n > 1 else "")
+    # No spaces around ±: the tables are most of the report's size.
+    m = _SPEC.match(spec)
+    decimals = int(m["prec"]) if m and m["prec"] else 2
+    if m and m["type"] == "%":  # 0.74±0.12%: mean and sd in the same unit
+        return format_number(mean, spec).removesuffix("%") + (f"±{_spread(100 * sd, decimals)}" if n > 1 else "") + "%"
+    return format_number(mean, spec) + (f"±{_spread(sd, decimals)}" if n > 1 else "")
 
 
-def _spread(sd: float) -> str:
-    """An sd to two significant digits at most (a spread needs no more): 34, 6.6, 0.05, 0.0012."""
+def _spread(sd: float, decimals: int = 2) -> str:
+    """An sd to one significant digit (two when it starts with 1), no finer than one digit past the mean's: 30, 0.6, 0.12, 0."""
     if not math.isfinite(sd) or sd == 0:
         return f"{sd:g}"
-    digits = max(0, 1 - math.floor(math.log10(abs(sd))))
-    return f"{round(sd, digits):.{digits}f}" if digits else f"{round(sd):d}"
+    # One significant digit, two where it would be a 1 (the usual rule for an uncertainty).
+    lead = abs(sd) / 10 ** math.floor(math.log10(abs(sd)))
+    digits = min(max(0, (1 if lead < 2 else 0) - math.floor(math.log10(abs(sd)))), decimals + 1)
+    text = f"{sd:.{digits}f}"
+    return "0" if not any(c in "123456789" for c in text) else text
 
 
 def markdown_table(
-    stats: dict, settings: Sequence[StudySetting], methods: Sequence[str], metric: str, first_header: str = "setting"
+    stats: dict, settings: Sequence[StudySetting], methods: Sequence[str], metric: str, first_header: str = "setting",
+    sd: bool = True,
 ) -> str:
-    """One line per setting, one column per method: mean ± sd over seeds of ``metric``."""
+    """One line per setting, one column per method: mean ± sd over seeds of ``metric`` (the mean alone without ``sd``)."""
     lines = [f"| {first_header} | " + " | ".join(methods) + " |", "|---" * (len(methods) + 1) + "|"]
     for s in settings:
-        cells = [format_cell(stats.get((s.label, m, metric)), metric) for m in methods]
+        stat = lambda m: stats.get((s.label, m, metric)) if sd else (stats[(s.label, m, metric)][0], 0.0, 1) if (s.label, m, metric) in stats else None  # noqa: E731
+        cells = [format_cell(stat(m), metric) for m in methods]
         lines.append(f"| {s.label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def claims_table(stats: dict, rows_for: Sequence[tuple[str, Sequence[StudySetting]]], methods: Sequence[str]) -> str:
-    """One table for a study's claims: a block of lines per metric (its name on the first), a column per method."""
-    shown = [m for m in methods if any((s.label, m, metric) in stats for metric, ss in rows_for for s in ss)]
+def claims_table(
+    stats: dict,
+    rows_for: Sequence[tuple[str, Sequence[StudySetting]]],
+    methods: Sequence[str],
+    only: dict[str, set[str]] | None = None,
+) -> str:
+    """One table for a study's claims: a block of lines per metric (its name on the first), a column per method.
+
+    ``only`` (metric -> methods) limits a metric's cells to those methods; the others stay blank.
+    """
+    keep = lambda m, metric: only is None or metric not in only or m in only[metric]  # noqa: E731
+    shown = [m for m in methods if any((s.label, m, metric) in stats and keep(m, metric) for metric, ss in rows_for for s in ss)]
     lines = ["| metric | setting | " + " | ".join(shown) + " |", "|---" * (len(shown) + 2) + "|"]
     for metric, ss in rows_for:
         for i, s in enumerate(ss):
-            cells = [format_cell(stats.get((s.label, m, metric)), metric) for m in shown]
+            cells = [format_cell(stats.get((s.label, m, metric)), metric) if keep(m, metric) else "" for m in shown]
             lines.append(f"| {metric if i == 0 else ''} | {s.label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _claim_methods(claims: Sequence["ClaimResult"]) -> dict[str, set[str]]:
+    """The methods the claims quote on each metric: their checks' methods and references, and their listed columns."""
+    out: dict[str, set[str]] = {}
+    for c in claims:
+        for r in c.checks:
+            out.setdefault(r.check.metric, set()).update(n for n in (r.check.method, r.check.reference, *(c.claim.methods or ())) if n)
+    return out
 
 
 @dataclass
@@ -441,7 +472,7 @@ def collapse_notes(rows: Sequence[dict[str, Any]]) -> list[str]:
         if bad:
             notes.append(
                 f"{method} at {setting}: {len(bad)} of {len(values)} seeds lost "
-                f"{max(bad):.0f} direction{'s' if max(bad) > 1 else ''} (a singular value below 1% of the largest)"
+                f"{max(bad):.0f} direction{'s' if max(bad) > 1 else ''}"
             )
     return notes
 
@@ -700,15 +731,19 @@ def _value(v: Any) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
-def describe_setup(settings: Sequence[StudySetting], panel_titles: dict[str, str] | None = None) -> str:
+def describe_setup(
+    settings: Sequence[StudySetting], panel_titles: dict[str, str] | None = None, quiet: dict[str, Any] | None = None
+) -> str:
     """What ran, from the settings themselves: the parameters all share, then what each panel varies.
 
     >>> pts = [StudySetting(f"n_pairs={n}", "n_pairs", float(n), {"dim": 40, "n_pairs": n}) for n in (1000, 4000)]
     >>> describe_setup(pts)
     'All settings: dim 40. n_pairs: n_pairs 1000, 4000.'
     """
-    panel_titles = panel_titles or {}
-    keys = list(dict.fromkeys(k for s in settings for k in s.params))
+    panel_titles, quiet = panel_titles or {}, quiet or {}
+    # A parameter left at its default everywhere is not listed (the line says so).
+    keys = [k for k in dict.fromkeys(k for s in settings for k in s.params)
+            if not (k in quiet and all(s.params.get(k) == quiet[k] for s in settings))]
     present = lambda ss, k: [s.params.get(k) for s in ss if s.params.get(k) is not None]  # noqa: E731
     common = {k: settings[0].params.get(k) for k in keys
               if settings and all(s.params.get(k) == settings[0].params.get(k) for s in settings)
@@ -732,6 +767,7 @@ def describe_setup(settings: Sequence[StudySetting], panel_titles: dict[str, str
         if fixed:
             text += " (with " + ", ".join(f"{k} {_value(ss[0].params[k])}" for k in fixed) + ")"
         parts.append(text + ".")
+    # Parameters left out as defaults are not named: the report's introduction says so.
     return " ".join(p for p in parts if p)
 
 
@@ -749,21 +785,26 @@ def _study_section(spec: StudySpec, rows: list[dict[str, Any]], figure: str, cla
     seeds = sorted({int(r["seed"]) for r in rows})
     parts += [
         f"![{spec.name}]({figure})", "",
-        f"*Study `{spec.name}`: {n_runs} runs, root seed {spec.seed}, {len(seeds)} replicate(s) per setting.* "
-        + describe_setup(settings, _panel_titles(spec, settings)), "",
+        f"*Study `{spec.name}`: {n_runs} runs, root seed {spec.seed}, {len(seeds)} replicate{'s' if len(seeds) != 1 else ''}.* "
+        + describe_setup([StudySetting(s.label, s.panel, s.x, spec.shown_params(s.params)) for s in settings],
+                         _panel_titles(spec, settings), spec.quiet_defaults()),
+        "",
     ]
     for i, c in enumerate(claims, 1):
-        parts += [f"**Claim {i}.** {c.sentence} — {_verdict(c.holds)}", ""]
+        parts += [f"**{i}.** {c.sentence} — {_verdict(c.holds)}", ""]
     stats = setting_stats(rows)
     # One table per study: every (metric, setting) a claim looked at, every method that has it.
     used = _claim_cells(claims)
     if used:
         methods = list(dict.fromkeys(r["method"] for r in rows))
         rows_for = [(m, [s for s in settings if s.label in ls]) for m, ls in used.items()]
-        parts += [claims_table(stats, rows_for, methods), ""]
+        # A metric the figure does not show gets only the methods a claim quotes on it (results.csv has the rest).
+        figure = set(getattr(spec, "metrics", []))
+        quoted = {m: ms for m, ms in _claim_methods(claims).items() if m not in figure}
+        parts += [claims_table(stats, rows_for, methods, quoted), ""]
     notes = collapse_notes(rows)
     if notes:
-        parts += ["**Collapsed maps** (recorded, not hidden):", ""] + [f"- {n}" for n in notes] + [""]
+        parts += ["**Collapsed maps** (a direction is lost when its singular value is below 1% of the largest):", ""] + [f"- {n}" for n in notes] + [""]
     return "\n".join(parts)
 
 
@@ -790,7 +831,7 @@ def _appendix(spec: StudySpec, rows: list[dict[str, Any]], claims: list[ClaimRes
         cols = [m for m in methods if any((s.label, m, metric) in stats for s in rest)]
         rows_ = [s for s in rest if any((s.label, m, metric) in stats for m in cols)]
         if cols and rows_:
-            parts += [f"*{spec.name}: {metric}*", "", markdown_table(stats, rows_, cols, metric), ""]
+            parts += [f"*{spec.name}: {metric}*", "", markdown_table(stats, rows_, cols, metric, sd=False), ""]
     return "\n".join(parts)
 
 
@@ -798,11 +839,9 @@ def _seeds_section(specs: Sequence[StudySpec]) -> str:
     lines = [
         "## Software and seeds",
         "",
-        "Run r of a setting draws all its randomness (mixture, pairs, held-out points, learner initialisation) from "
-        "`numpy.random.SeedSequence(entropy=<study seed>, spawn_key=(r,))`, spawned into four streams; with common "
-        "random numbers off, a hash of the setting is appended to the spawn key. Results do not depend on the "
-        "backend, the number of workers or the order runs finish in. Seed column r in results.csv is that replicate; "
-        "each study's root seed is on its line above.",
+        "Replicate r (column `seed` of results.csv) draws all its randomness from "
+        "`numpy.random.SeedSequence(entropy=<study's root seed>, spawn_key=(r,))` (plus a hash of the setting with "
+        "common random numbers off), so results do not depend on the backend, the workers or the order runs finish in.",
         "",
     ]
     off = [s.name for s in specs if not s.common_random_numbers]
@@ -834,36 +873,32 @@ def build_report(
         "# contrastive-gmm: reproduction report",
         "",
         "Linear contrastive learning on positive pairs of a Gaussian mixture recovers the Fisher (LDA) subspace "
-        "without labels, where PCA fails (Bansal, Kavis, Sanghavi, arXiv 2411.03517). Each claim below is one "
-        "sentence filled in from this run's results, followed by the table that supports or contradicts it. "
-        "Angles are the largest principal angle (degrees) between the learned subspace and the true Fisher "
-        "subspace; NMI is k-means on held-out points.",
+        "without labels, where PCA fails (Bansal, Kavis, Sanghavi, arXiv 2411.03517). Each claim is filled in from "
+        "this run's results; its study's table holds the means. Angles: the largest "
+        "principal angle (degrees) to the true Fisher subspace; NMI: k-means on held-out points. Each study's line "
+        "lists the setting parameters that ran (those not listed are at their defaults; in the mixture studies k and "
+        "n_noise_directions are K - 1 where not listed); in its table, a metric the "
+        "figure does not show has only the methods a claim quotes on it (results.csv has every number).",
         "",
         f"Command: `{manifest.get('command', 'cgmm')}`; "
-        f"{manifest.get('n_runs', '?')} runs ({manifest.get('computed', '?')} computed, {manifest.get('reused', '?')} reused "
-        f"from earlier files) on the {manifest.get('backend', '?')} backend in {manifest.get('wall_seconds', math.nan):.0f} s "
+        f"{manifest.get('n_runs', '?')} runs ({manifest.get('computed', '?')} computed, {manifest.get('reused', '?')} reused) "
+        f"on the {manifest.get('backend', '?')} backend in {manifest.get('wall_seconds', math.nan):.0f} s "
         f"(the runs themselves took {compute:.0f} s of worker time); finished {manifest.get('finished', '?')}.",
         "",
-        *([("This is a `--quick` run: fewer settings, replicates and pairs than the full studies; each study's "
-            "line below says what ran. `cgmm reproduce` without `--quick` runs the full specs."), ""]
+        *([("A `--quick` run: fewer settings, replicates and pairs than the full specs (`cgmm reproduce` without "
+            "`--quick`)."), ""]
           if manifest.get("quick") else []),
         f"## Claims: {n_ok} of {n_claims} supported",
         "",
-        "Each study's section below gives every claim's sentence with its numbers, and one table of the means it rests on.",
-        "",
-        "| study | supported | not supported |",
-        "|---|---|---|",
+        "Not supported: " + (", ".join(f"{name} claim {i}" for name, cs in claims.items() for i, c in enumerate(cs, 1)
+                                       if not c.holds) or "none") + ".",
     ]
-    for name, cs in claims.items():
-        yes = ", ".join(str(i) for i, c in enumerate(cs, 1) if c.holds) or "–"
-        no = ", ".join(str(i) for i, c in enumerate(cs, 1) if not c.holds) or "–"
-        head.append(f"| {name} | {yes} | {no} |")
     body = [_study_section(s, by_study.get(s.name, []), figures[s.name], claims[s.name]) for s in specs]
     appendix = [a for a in (_appendix(s, by_study.get(s.name, []), claims[s.name]) for s in specs) if a]
     if appendix:
         body += ["## Appendix: per-setting tables", "",
-                 "Mean ± sd over replicates of each figure metric at the settings the study tables above leave out; "
-                 "every metric of every run is in `results.csv`.", "", *appendix]
+                 "Figure metrics at the settings the study tables leave out: means (sd in the figures); every number is "
+                 "in `results.csv`.", "", *appendix]
     versions = manifest.get("versions") or software_versions()
     software = ", ".join(f"{k} {v}" for k, v in versions.items())
     tail = [
