@@ -458,8 +458,9 @@ def plot_fisher(spec: FisherStudy, rows: list[dict], path: Path) -> None:
             reference_slope(ax, stats, [s for s in settings if s.panel == panel], "pair CCA", metric)
         if axis.get(panel) == "temperature":
             ax.axvline(default_tau, color="#555555", ls=":", lw=1.2, zorder=0)
-            ax.annotate(f"default τ = {default_tau:g}", (default_tau, 1), xycoords=("data", "axes fraction"),
-                        xytext=(3, -10), textcoords="offset points", fontsize=7, color="#333333")
+            # At the bottom of the axis, where the curves leave room (collapsed maps sit at the top).
+            ax.annotate(f"default τ = {default_tau:g}", (default_tau, 0), xycoords=("data", "axes fraction"),
+                        xytext=(-3, 3), textcoords="offset points", fontsize=7, color="#333333", ha="right")
 
     plot_panels(
         settings,

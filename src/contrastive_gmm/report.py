@@ -566,8 +566,17 @@ def _bar_axes(fig: Any, cell: Any, values: list[float], angle: bool) -> list[Any
                     color="k", mec="k", mew=1, clip_on=False)
         return [top, bottom]
     ax = fig.add_subplot(cell)
-    if angle:
-        ax.set_ylim(0, min(92.0, max(finite, default=90) * 1.15 + 0.5))
+    if angle and finite and min(finite) > 0:
+        # Log scale, as in the line plots: 6 against 7 degrees stays readable next to 85.
+        from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+        ax.set_yscale("log")
+        lo, hi = min(finite) / 2, min(200.0, max(finite) * 1.6)
+        ax.set_ylim(lo, hi)
+        ax.yaxis.set_major_locator(FixedLocator([t for t in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 45, 90) if lo <= t <= hi]))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_locator(NullLocator())
+    elif angle:
+        ax.set_ylim(0, 92.0)
     return [ax]
 
 
@@ -641,7 +650,8 @@ def plot_panels(
                             if np.isfinite(mu) and lo <= mu <= hi:
                                 # Every bar carries its value, so a bar of about 0 reads as 0.003, not as missing.
                                 txt = format_number(mu, _FORMATS.get(metric, "{:.1f}" if angle else "{:.2f}")[2:-1])
-                                ax.text(x_, mu + 0.01 * (hi - lo), txt, ha="center", va="bottom", fontsize=6,
+                                y = mu * 1.06 if ax.get_yscale() == "log" else mu + 0.01 * (hi - lo)
+                                ax.text(x_, y, txt, ha="center", va="bottom", fontsize=6,
                                         rotation=90 if len(shown) * len(points) > 8 else 0)
                     ax.grid(alpha=0.3, axis="y")
                 if i == len(metrics) - 1:  # the rows share the settings: name them once, at the bottom
