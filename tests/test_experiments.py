@@ -167,7 +167,7 @@ def test_claims_fill_their_sentence_from_the_rows():
     rows = [{"setting": "noise_variance=30", "method": "PCA", "metric": "max_angle", "value": v, "seed": i} for i, v in enumerate([88.0, 90.0])]
     (claim,) = evaluate_claims(s, rows)
     assert claim.holds and claim.sentence == "PCA reaches 89"
-    assert "| noise_variance=30 |" in claim.tables and "89.00 ± 1.41" in claim.tables
+    assert "| max_angle | noise_variance=30 |" in claim.tables and "89.0±1.4" in claim.tables
 
 
 def test_run_setting_keeps_the_benchmark_api():

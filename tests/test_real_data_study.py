@@ -88,4 +88,4 @@ def test_shipped_spec_checks_issue_5_targets_in_quick_and_full():
     for spec in (full, quick):
         labels = {s.label for s in spec.expand()}
         assert {"digits k=9 delta=0", "digits k=9 delta=0.3", "digits-views k=9"} <= labels
-        assert spec.seeds == 5
+        assert spec.seeds == (5 if spec is full else 3)  # quick keeps three replicates for its mean ± sd

@@ -40,18 +40,27 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from .engine import StudySetting, get_kind, known_kinds
 
-#: Values each kind of check exposes to its claim's sentence, as ``{name.field}``.
+#: Values each kind of check exposes to its claim's sentence, as ``{name.field}``. Every check also
+#: exposes :data:`COMMON_FIELDS` and ``{name.params.<field>}``: a setting parameter (``n_pairs``,
+#: ``k``, ...) that has one value across the check's settings, so a sentence never hard-codes one.
 CHECK_FIELDS: dict[str, tuple[str, ...]] = {
-    "close": ("method", "reference", "metric", "worst_ratio", "worst_diff", "worst_setting", "n_settings", "factor", "slack"),
+    "close": ("method", "reference", "metric", "worst_ratio", "worst_diff", "worst_setting", "worst_diff_setting",
+              "n_settings", "factor", "slack"),
     "above": ("method", "metric", "min", "max", "min_setting", "max_setting", "threshold", "n_settings"),
     "below": ("method", "metric", "min", "max", "min_setting", "max_setting", "threshold", "n_settings"),
     "trend": ("method", "metric", "first", "last", "ratio", "slope", "x_first", "x_last", "factor"),
     "flat": ("method", "metric", "min", "max", "spread", "slack", "n_settings"),
     "beats": ("method", "reference", "metric", "min_gain", "max_gain", "worst_setting", "margin", "n_settings"),
 }
+#: Fields every check exposes: where it looked (``at``: "τ = 1 and 10", or the settings' names),
+#: the smallest and largest x it looked at, and the number of replicates behind each mean.
+COMMON_FIELDS: tuple[str, ...] = ("at", "x_lo", "x_hi", "n_seeds")
+#: The bound a reference must meet for a setting to count in a ``close`` check, where ``fail`` is unset:
+#: an angle metric's reference beyond 45 degrees has failed too, so that setting says nothing.
+DEFAULT_FAIL_ANGLE = 45.0
 
 
-_TEXT_FIELDS = {"method", "reference", "metric", "worst_setting", "min_setting", "max_setting"}
+_TEXT_FIELDS = {"method", "reference", "metric", "worst_setting", "worst_diff_setting", "min_setting", "max_setting", "at"}
 
 
 class ConfigError(ValueError):
@@ -77,6 +86,9 @@ class Check(BaseModel):
       ``reference - method`` where lower is better).
 
     ``panel``, ``settings``, ``x_min`` and ``x_max`` select settings (all of them by default).
+    ``fail`` (``close`` only): a setting where the reference itself is worse than this (above it
+    where lower is better) is set aside and named in the sentence, since there every method failed;
+    it defaults to 45 degrees for angle metrics where lower is better, and to none otherwise.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -91,6 +103,7 @@ class Check(BaseModel):
     slack: float = Field(2.0, ge=0)
     margin: float = 0.0
     threshold: Optional[float] = None
+    fail: Optional[float] = None
     direction: Optional[Literal["increasing", "decreasing"]] = None
     panel: Optional[str] = None
     settings: Optional[list[str]] = None
@@ -112,6 +125,22 @@ class Check(BaseModel):
         """The name the claim's sentence uses for this check's values."""
         return self.as_ or self.check
 
+    @property
+    def fail_bound(self) -> float | None:
+        """The reference value beyond which a ``close`` setting is set aside (see ``fail``)."""
+        if self.check != "close":
+            return None
+        if self.fail is not None:
+            return self.fail
+        return DEFAULT_FAIL_ANGLE if self.better == "lower" and self.metric.endswith("angle") else None
+
+
+class _AnyParam:
+    """Stand-in for ``{check.params.<name>}`` when a template is validated: any name, a number."""
+
+    def __getattr__(self, name: str) -> float:
+        return 1.0
+
 
 class Claim(BaseModel):
     """A one-sentence claim with the checks that support or contradict it.
@@ -132,7 +161,7 @@ class Claim(BaseModel):
         labels = [c.label for c in self.checks]
         if len(set(labels)) != len(labels):
             raise ValueError(f"checks need distinct names (set `as` on each); got {labels}")
-        fields = {c.label: CHECK_FIELDS[c.check] for c in self.checks}
+        fields = {c.label: CHECK_FIELDS[c.check] + COMMON_FIELDS for c in self.checks}
         try:
             parsed = list(string.Formatter().parse(self.text))
         except ValueError as exc:
@@ -141,12 +170,15 @@ class Claim(BaseModel):
             if name is None:
                 continue
             head, _, attr = name.partition(".")
+            if head in fields and attr.startswith("params.") and len(attr) > len("params."):
+                continue
             if head not in fields or attr not in fields[head]:
                 options = ", ".join(f"{{{k}.{f}}}" for k, fs in fields.items() for f in fs[:4])
                 raise ValueError(f"text uses unknown placeholder {{{name}}}; use e.g. {options}, ...")
         # Fill the template with stand-ins of the right types, so a bad format spec fails now, not after the runs.
         stand_ins = {
-            label: SimpleNamespace(**{f: ("x" if f in _TEXT_FIELDS else 1.0) for f in fs}) for label, fs in fields.items()
+            label: SimpleNamespace(params=_AnyParam(), **{f: ("x" if f in _TEXT_FIELDS else 1.0) for f in fs})
+            for label, fs in fields.items()
         }
         try:
             self.text.format(**stand_ins)
@@ -196,6 +228,18 @@ class StudySpec(BaseModel):
     def metric_names(self) -> list[str]:
         """Names of the metrics the runs report (empty: not checked)."""
         return []
+
+    def quiet_defaults(self) -> dict[str, Any]:
+        """Setting parameters the report's setup line leaves out when they hold these values (their defaults)."""
+        return {}
+
+    def shown_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A setting's parameters as the report's setup line lists them (all of them by default)."""
+        return params
+
+    def x_name(self, panel: str) -> str:
+        """What a panel's x is called in a sentence ("n", "τ"); the panel's name by default."""
+        return panel
 
     @model_validator(mode="after")
     def _claims_refer_to_known_names(self) -> "StudySpec":
@@ -345,6 +389,7 @@ __all__ = [
     "Claim",
     "StudySpec",
     "CHECK_FIELDS",
+    "COMMON_FIELDS",
     "parse_study",
     "describe_error",
     "validate_params",

@@ -132,6 +132,14 @@ METRICS: dict[str, str] = {
 }
 
 
+#: How a sentence names each axis ("from n = 4000 on").
+AXIS_SYMBOLS: dict[str, str] = {
+    "anisotropy": "condition number", "noise_variance": "extra variance", "n_noise_directions": "class-free directions",
+    "separation": "separation", "n_components": "K", "dim": "d", "delta": "δ", "n_pairs": "n", "n_test": "held-out n",
+    "k": "k", "temperature": "τ",
+}
+
+
 def _format_value(v: float) -> str:
     return f"{v:g}"
 
@@ -381,6 +389,26 @@ class FisherStudy(StudySpec):
                 return sweep.title
         return "settings"
 
+    def quiet_defaults(self) -> dict[str, Any]:
+        """Point's defaults for the mixture's shape details; sizes (d, K, n, k) are always listed."""
+        return {k: Point.model_fields[k].default for k in ("separation", "rotate", "n_test", "temperature")}
+
+    def shown_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A setting's parameters for the setup line: k and the class-free directions only where not K - 1."""
+        # Only where the spec never sets them: a swept k must list every value, K - 1 included.
+        set_here = {sw.axis for sw in self.sweeps} | set(self.base) | {k for sw in self.sweeps for k in sw.fixed}
+        set_here |= {k for named in self.settings for k in named}
+        K = params.get("n_components")
+        return {k: v for k, v in params.items()
+                if not (k in ("k", "n_noise_directions") and k not in set_here and K is not None and v == K - 1)}
+
+    def x_name(self, panel: str) -> str:
+        """The swept axis's name in a sentence ("n", "τ")."""
+        for sweep in self.sweeps:
+            if sweep.panel == panel:
+                return AXIS_SYMBOLS[sweep.axis]
+        return panel
+
     def panel_log(self, panel: str) -> bool:
         """Whether the panel's x axis is logarithmic."""
         for sweep in self.sweeps:
@@ -411,9 +439,29 @@ def run_fisher(spec: FisherStudy, setting: StudySetting, seeds: np.random.SeedSe
 
 
 def plot_fisher(spec: FisherStudy, rows: list[dict], path: Path) -> None:
-    """The study's figure: a row per metric in ``spec.metrics``, a column per panel (see :func:`plot_panels`)."""
+    """The study's figure: a row per metric in ``spec.metrics``, a column per panel (see :func:`plot_panels`).
+
+    Sample-size panels get a slope -1/2 line (the √n rate) through pair CCA's first point; a
+    temperature panel marks the library's default τ; the k panel's angle is a containment angle.
+    """
+    import inspect
+
+    from .report import reference_slope
+
     settings = spec.expand()
     panels = list(dict.fromkeys(s.panel for s in settings))
+    axis = {sw.panel: sw.axis for sw in spec.sweeps}
+    default_tau = inspect.signature(InfoNCE).parameters["temperature"].default
+
+    def decorate(ax: Any, panel: str, metric: str, stats: dict) -> None:
+        if axis.get(panel) == "n_pairs" and metric.endswith("angle"):
+            reference_slope(ax, stats, [s for s in settings if s.panel == panel], "pair CCA", metric)
+        if axis.get(panel) == "temperature":
+            ax.axvline(default_tau, color="#555555", ls=":", lw=1.2, zorder=0)
+            # At the bottom of the axis, where the curves leave room (collapsed maps sit at the top).
+            ax.annotate(f"default τ = {default_tau:g}", (default_tau, 0), xycoords=("data", "axes fraction"),
+                        xytext=(-3, 3), textcoords="offset points", fontsize=7, color="#333333", ha="right")
+
     plot_panels(
         settings,
         rows,
@@ -423,6 +471,9 @@ def plot_fisher(spec: FisherStudy, rows: list[dict], path: Path) -> None:
         metric_labels=METRICS,
         panel_titles={p: spec.panel_title(p) for p in panels},
         log_panels=[p for p in panels if spec.panel_log(p)],
+        x_labels={"settings": "setting (d = dimension, K = components)"},
+        panel_metric_labels={(p, "max_angle"): "containment angle to Fisher (°)" for p in panels if axis.get(p) == "k"},
+        decorate=decorate,
     )
 
 

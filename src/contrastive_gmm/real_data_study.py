@@ -124,6 +124,10 @@ class RealDataStudy(StudySpec):
     def metric_names(self) -> list[str]:
         return list(METRICS)
 
+    def x_name(self, panel: str) -> str:
+        """Single-view panels sweep δ."""
+        return "k" if panel == "two views" else "δ"
+
     def expand(self) -> list[StudySetting]:
         """A panel per k (x = delta), then the two-view panel (a bar per k)."""
         n_classes, n_features = _shape(self.dataset)
