@@ -144,9 +144,10 @@ def test_contrastive_learners_find_the_predicted_subspace(channel_samples, chann
     assert model.effective_rank_ == pred.dim
 
 
-def test_simsiam_with_predictor_finds_fisher_on_noisy_pairs(channel_samples):
+@pytest.mark.parametrize("similarity", ["dot", "cosine"])
+def test_simsiam_with_predictor_finds_fisher_on_noisy_pairs(channel_samples, similarity):
     pred, X, Xp, _, pcca = channel_samples["noisy"]
-    model = cg.SimSiam(pred.dim, random_state=0).fit(X, Xp)
+    model = cg.SimSiam(pred.dim, similarity=similarity, whiten_output=similarity == "dot", random_state=0).fit(X, Xp)
     assert cg.subspace_angles(model.subspace(), pred.subspace).max() < max(1.5 * pcca, pcca + 2.0)
     assert model.predictor_.shape == (3, 3)
 
@@ -154,7 +155,7 @@ def test_simsiam_with_predictor_finds_fisher_on_noisy_pairs(channel_samples):
 def test_simsiam_without_predictor_collapses_and_says_so(channel_samples):
     pred, X, Xp, _, _ = channel_samples["noisy"]
     with pytest.warns(cg.CollapseWarning, match="collapsed"):
-        model = cg.SimSiam(pred.dim, predictor=False, random_state=0).fit(X, Xp)
+        model = cg.SimSiam(pred.dim, predictor=False, similarity="cosine", whiten_output=False, random_state=0).fit(X, Xp)
     assert model.effective_rank_ == 1
     assert cg.subspace_angles(model.subspace(), pred.subspace).max() > 45
 

@@ -116,6 +116,32 @@ def whitener(cov: np.ndarray, reg: float, shrinkage: float = 0.0) -> np.ndarray:
     return (vecs / root) @ vecs.T
 
 
+def start_in_range(start: torch.Tensor, inv_sqrt: np.ndarray) -> torch.Tensor:
+    """``start`` (k, d) with its rows projected onto the range of the whitening ``inv_sqrt``.
+
+    Why: a constant feature leaves whitened data zero along a null direction of
+    :func:`whitener`. A row's weight there changes no output, so no gradient ever removes it;
+    under ``whiten_output`` (orthonormal rows) it still takes a share of the unit norm, and a
+    non-contrastive loss (SimSiam, MSE) is minimised by a row lying wholly there (zero output,
+    perfect agreement): on raw digits (4 constant pixels) SimSiam put 4-5 of 9 rows there.
+    Starting in the range keeps every row in it (the gradient has no null component). Returned
+    unchanged when ``inv_sqrt`` has full rank, so such fits are as before.
+
+    Examples
+    --------
+    >>> start_in_range(torch.ones(1, 3, dtype=torch.float64), np.diag([1.0, 2.0, 0.0])).tolist()
+    [[1.0, 1.0, 0.0]]
+    """
+    vals, vecs = np.linalg.eigh(inv_sqrt)
+    # whitener zeroes null directions; eigh returns them at rounding level, genuine ones are >= 1/sqrt(largest variance)
+    keep = np.abs(vals) > inv_sqrt.shape[0] * np.finfo(np.float64).eps * np.abs(vals).max()
+    if keep.all():
+        return start
+    basis = vecs[:, keep]
+    projector = torch.as_tensor(basis @ basis.T, dtype=start.dtype)
+    return start @ projector
+
+
 def whiten_to_tensor(
     X: np.ndarray, mean: np.ndarray, inv_sqrt: np.ndarray, dtype: torch.dtype, device: torch.device, chunk: int = _CHUNK
 ) -> torch.Tensor:
@@ -515,7 +541,7 @@ class _TrainedLinear(_TrainsMaps, LinearProjection):
         reg, self.shrinkage_ = covariance_regularisation(self.reg, X, mean)
         inv_sqrt = whitener(cov, reg, self.shrinkage_)
         cross_white = inv_sqrt @ cross @ inv_sqrt
-        start = torch.randn(k, d, generator=gen) / math.sqrt(d)
+        start = start_in_range(torch.randn(k, d, generator=gen) / math.sqrt(d), inv_sqrt)
         if init is not None:
             start = torch.as_tensor(init(cross_white))
         A = whiten_to_tensor(X, mean, inv_sqrt, dtype, device)

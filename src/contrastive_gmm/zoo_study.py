@@ -59,8 +59,8 @@ ZOO_LEARNERS: dict[str, tuple[Callable[[int, int], object], bool]] = {
     "spectral contrastive": (lambda k, s: SpectralContrastiveLearner(k, random_state=s), False),
     "SimCLR (NT-Xent)": (lambda k, s: SimCLR(k, random_state=s), False),
     "SimSiam": (lambda k, s: SimSiam(k, random_state=s), False),
-    "SimSiam, no predictor": (lambda k, s: SimSiam(k, predictor=False, random_state=s), False),
-    "SimSiam, whitened": (lambda k, s: SimSiam(k, whiten_output=True, random_state=s), False),
+    # Chen & He's collapse ablation: their cosine loss, no predictor, no output whitening.
+    "SimSiam, cosine, no predictor": (lambda k, s: SimSiam(k, predictor=False, similarity="cosine", whiten_output=False, random_state=s), False),
     "SupCon (labels)": (lambda k, s: SupCon(k, random_state=s), True),
 }
 
