@@ -536,47 +536,37 @@ def _is_angle(metric: str) -> bool:
     return "angle" in metric
 
 
-def _bar_axes(fig: Any, cell: Any, values: list[float], angle: bool) -> list[Any]:
-    """One axis, or two (a break) when an angle panel has bars near 90 and the rest far below it.
+def _bar_axes(fig: Any, cell: Any, tops: list[float], angle: bool) -> Any:
+    """The axis of a bar panel; ``tops`` are the bars' heights plus their error bars.
 
-    The break keeps the small differences between the methods that work readable while the
-    failures (PCA at about 90 degrees) stay visible on a short top axis.
+    An angle panel is log scale, as in the line plots: 6 against 7 degrees stays readable next
+    to PCA's 89.9, with no broken axis whose two halves would need two y labels. The top leaves
+    room for the value written above each error bar.
     """
-    finite = [v for v in values if np.isfinite(v)]
-    high = [v for v in finite if v > 60]
-    low = [v for v in finite if v <= 60]
-    if angle and high and low and max(low) < 0.6 * min(high):
-        sub = cell.subgridspec(2, 1, height_ratios=(1, 3), hspace=0.08)
-        top, bottom = fig.add_subplot(sub[0]), fig.add_subplot(sub[1])
-        top.set_ylim(max(0.0, min(high) - 1.0), 90.5)
-        # Log scale below the break, as in the line plots: a 4 against a 6 degree bar stays readable next to 50.
-        bottom.set_yscale("log")
-        bottom.set_ylim(max(min(low) / 2, 0.05), max(low) * 1.6)
-        ticks = [t for t in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50) if min(low) / 2 <= t <= max(low) * 1.6]
-        from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
-        bottom.yaxis.set_major_locator(FixedLocator(ticks))
-        bottom.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        bottom.yaxis.set_minor_locator(NullLocator())
-        top.spines["bottom"].set_visible(False)
-        bottom.spines["top"].set_visible(False)
-        top.tick_params(bottom=False, labelbottom=False)
-        for ax, y in ((top, 0), (bottom, 1)):  # the usual diagonal marks of a broken axis
-            ax.plot([0, 1], [y, y], transform=ax.transAxes, marker=[(-1, -0.5), (1, 0.5)], ms=8, ls="none",
-                    color="k", mec="k", mew=1, clip_on=False)
-        return [top, bottom]
     ax = fig.add_subplot(cell)
+    finite = [v for v in tops if np.isfinite(v)]
     if angle and finite and min(finite) > 0:
-        # Log scale, as in the line plots: 6 against 7 degrees stays readable next to 85.
         from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
         ax.set_yscale("log")
-        lo, hi = min(finite) / 2, min(200.0, max(finite) * 1.6)
+        lo, hi = min(finite) / 2, max(finite) * 2.2
         ax.set_ylim(lo, hi)
         ax.yaxis.set_major_locator(FixedLocator([t for t in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 45, 90) if lo <= t <= hi]))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         ax.yaxis.set_minor_locator(NullLocator())
     elif angle:
         ax.set_ylim(0, 92.0)
-    return [ax]
+    else:
+        # Room above the tallest error bar for its value; fractions stay on a 0-based axis.
+        ax.set_ylim(0, max(finite, default=1.0) * 1.25 or 1.0)
+    return ax
+
+
+def _dodge(x: np.ndarray, index: int, count: int, span: tuple[float, float], log: bool) -> np.ndarray:
+    """``x`` shifted sideways by a small step per method, so lines that coincide (NMI 1.0) stay visible."""
+    step = 0.014 * (index - (count - 1) / 2)
+    if log:
+        return x * (span[1] / span[0]) ** step
+    return x + step * (span[1] - span[0])
 
 
 def plot_panels(
@@ -601,8 +591,9 @@ def plot_panels(
 
     A panel of numeric x values is a line plot per method (log-scale x for ``log_panels``, ticks
     at the values that ran); a panel of named settings (string x) is a grouped bar chart with
-    every bar's value written on it. Angle metrics are degrees: log scale in line plots, a broken
-    axis in bar charts where some methods sit near 90 and the others far below. Scores in [0, 1]
+    every bar's value written above its error bar (one setting: a bar per method, named on the x
+    axis). Line markers are dodged sideways a little per method so coinciding lines stay visible.
+    Angle metrics are degrees, on a log scale. Scores in [0, 1]
     are zoomed to the range the data use. Colours and markers are fixed per method
     (:data:`METHOD_STYLES`), the same in every study.
     """
@@ -632,40 +623,52 @@ def plot_panels(
             shown = [m for m in methods if any((p.label, m, metric) in stats for p in points)]
             values = [stats[(p.label, m, metric)][0] for p in points for m in shown if (p.label, m, metric) in stats]
             if all(isinstance(p.x, str) for p in points):
-                axes = _bar_axes(fig, grid[i, j], values, angle)
-                if not angle:
-                    # Room above the tallest bar for its value; fractions stay on a 0-based axis.
-                    axes[0].set_ylim(0, max(values, default=1.0) * 1.2 or 1.0)
-                bar = 0.8 / max(len(shown), 1)
-                xs = np.arange(len(points))
-                for ax in axes:
-                    for m_i, m in enumerate(shown):
-                        cells = [stats[(p.label, m, metric)][:2] if (p.label, m, metric) in stats else (np.nan, 0.0) for p in points]
-                        pos = xs + (m_i - (len(shown) - 1) / 2) * bar
-                        ax.bar(pos, [c[0] for c in cells], bar, yerr=[c[1] for c in cells], capsize=2,
-                               color=styles[m][0], edgecolor="k", linewidth=0.4, label=m)
-                        lo, hi = ax.get_ylim()
-                        for x_, (mu, _) in zip(pos, cells):
-                            if np.isfinite(mu) and lo <= mu <= hi:
-                                # Every bar carries its value, so a bar of about 0 reads as 0.003, not as missing.
-                                txt = format_number(mu, _FORMATS.get(metric, "{:.1f}" if angle else "{:.2f}")[2:-1])
-                                y = mu * 1.06 if ax.get_yscale() == "log" else mu + 0.01 * (hi - lo)
-                                ax.text(x_, y, txt, ha="center", va="bottom", fontsize=6,
-                                        rotation=90 if len(shown) * len(points) > 8 else 0)
-                    ax.grid(alpha=0.3, axis="y")
-                if i == len(metrics) - 1:  # the rows share the settings: name them once, at the bottom
-                    axes[-1].set_xticks(xs, [p.label for p in points], rotation=12 if len(points) > 2 else 0, fontsize=8)
-                    axes[-1].set_xlabel((x_labels or {}).get(panel, panel_titles.get(panel, panel)))
+                fmt = _FORMATS.get(metric, "{:.1f}" if angle else "{:.2f}")[2:-1]
+                tops = [sum(stats[(p.label, m, metric)][:2]) for p in points for m in shown if (p.label, m, metric) in stats]
+                ax = _bar_axes(fig, grid[i, j], tops, angle)
+                axes = [ax]
+                # One setting: the methods are the categories, named on the axis rather than in the legend.
+                single = len(points) == 1
+                bar = 0.7 if single else 0.8 / max(len(shown), 1)
+                xs = np.arange(len(shown) if single else len(points))
+                log = ax.get_yscale() == "log"
+                for m_i, m in enumerate(shown):
+                    cells = [stats[(p.label, m, metric)][:2] if (p.label, m, metric) in stats else (np.nan, 0.0) for p in points]
+                    pos = xs[m_i:m_i + 1] if single else xs + (m_i - (len(shown) - 1) / 2) * bar
+                    ax.bar(pos, [c[0] for c in cells], bar, yerr=[c[1] for c in cells], capsize=2,
+                           color=styles[m][0], edgecolor="k", linewidth=0.4, label=f"_{m}" if single else m)
+                    lo, hi = ax.get_ylim()
+                    for x_, (mu, sd) in zip(pos, cells):
+                        if np.isfinite(mu) and lo <= mu <= hi:
+                            # Every bar carries its value, written above its error bar, so a bar of
+                            # about 0 reads as 0.003, not as missing.
+                            y = (mu + sd) * 1.08 if log else mu + sd + 0.015 * (hi - lo)
+                            ax.text(x_, y, format_number(mu, fmt), ha="center", va="bottom", fontsize=6,
+                                    rotation=90 if len(shown) * len(points) > 8 else 0)
+                if not angle and 0.5 < max(values, default=0.0) <= 1.0:  # head-room holds the values; a fraction's ticks stop at 1
+                    ax.set_yticks([t for t in np.linspace(0, 1, 6) if t <= ax.get_ylim()[1]])
+                ax.grid(alpha=0.3, axis="y")
+                bottom_row = i == len(metrics) - 1  # the rows share the settings: name them once, at the bottom
+                if single:
+                    ax.set_xticks(xs, shown if bottom_row else [""] * len(shown), rotation=15, fontsize=8)
+                    if bottom_row:
+                        ax.set_xlabel(f"setting: {points[0].label}")  # the column title names the panel
+                elif bottom_row:
+                    ax.set_xticks(xs, [p.label for p in points], rotation=12 if len(points) > 2 else 0, fontsize=8)
+                    ax.set_xlabel((x_labels or {}).get(panel, panel_titles.get(panel, panel)))
                 else:
-                    axes[-1].set_xticks(xs, [""] * len(points))
+                    ax.set_xticks(xs, [""] * len(points))
             else:
                 ax = fig.add_subplot(grid[i, j])
                 axes = [ax]
-                for m in shown:
+                xs_run = sorted({float(p.x) for p in points})
+                span = (xs_run[0], xs_run[-1]) if xs_run[-1] > xs_run[0] else (xs_run[0] - 1.0, xs_run[0] + 1.0)
+                for m_i, m in enumerate(shown):
                     pts = sorted((float(p.x), *stats[(p.label, m, metric)][:2]) for p in points if (p.label, m, metric) in stats)
                     if not pts:
                         continue
                     x, mu, sd = (np.array(v) for v in zip(*pts))
+                    x = _dodge(x, m_i, len(shown), span, panel in log_panels and span[0] > 0)
                     # On a log scale a lower bar below zero would vanish, so clip it inside the axis.
                     lower = np.minimum(sd, 0.9 * mu) if angle else sd
                     colour, ls, marker = styles[m]
@@ -673,7 +676,6 @@ def plot_panels(
                     on_top = 5 if colour == _OKABE_ITO["vermillion"] else 3
                     ax.errorbar(x, mu, yerr=[lower, sd], marker=marker, ms=5, capsize=3, lw=1.6, ls=ls, color=colour,
                                 label=m, zorder=on_top, mfc="white" if ls != "-" else colour)
-                xs_run = sorted({float(p.x) for p in points})
                 if panel in log_panels:
                     ax.set_xscale("log")
                 ax.xaxis.set_major_locator(FixedLocator(xs_run))  # ticks where runs are, readable on a log axis
@@ -700,7 +702,8 @@ def plot_panels(
                 axes[0].set_title(panel_titles.get(panel, panel), fontsize=10)
             label = panel_metric_labels.get((panel, metric), metric_labels.get(metric, metric))
             if j == 0 or (panel, metric) in panel_metric_labels or mixed:
-                axes[-1].set_ylabel(label, fontsize=9)
+                # Wrapped to the row's height, so the labels of two rows never run into each other.
+                axes[-1].set_ylabel(textwrap.fill(label, width=34), fontsize=9)
     legend: dict[str, Any] = {}
     for ax in fig.axes:
         for handle, label in zip(*ax.get_legend_handles_labels()):
