@@ -1,12 +1,12 @@
 """Benchmark: on real digits, does default InfoNCE on same-class pairs match LDA, and CLIP beat per-view PCA?
 
-Runs :func:`contrastive_gmm.run_real_data_study` on scikit-learn's bundled digits (1797 x 64,
+Runs :func:`contrastive_gmm.experiments.real_data.run_real_data_study` on scikit-learn's bundled digits (1797 x 64,
 10 classes; stratified 70/30 split per seed) and prints, per delta, held-out k-means NMI,
 ARI and Hungarian accuracy and linear-probe accuracy (mean ± sd over seeds) for default
 InfoNCE on same-class pairs (10 partners per row), pair CCA, LDA (labels), PCA and the raw
 pixels; then default CLIP across two views of each digit (the checkerboard split of
 :func:`contrastive_gmm.load_digits_views`) against per-view PCA and LDA, with held-out
-retrieval top-1 across the views. See ``contrastive_gmm.real_data`` for the protocol and why
+retrieval top-1 across the views. See ``contrastive_gmm.embedding`` for the protocol and why
 features are preprocessed and embeddings pair-whitened.
 
 Targets (issue 5): InfoNCE within 0.03 NMI of LDA and at least 0.1 above PCA, for k = 9 and
@@ -22,8 +22,14 @@ import math
 import sys
 import time
 
-import contrastive_gmm as cg
-from contrastive_gmm.real_data import format_table, summarise
+from contrastive_gmm.data.datasets import DIGIT_VIEWS
+from contrastive_gmm.experiments.real_data import (
+    format_table,
+    plot_metric_vs_delta,
+    run_real_data_study,
+    summarise,
+)
+from contrastive_gmm.defaults import N_PAIRS_PER_SAMPLE
 
 
 def main() -> int:
@@ -31,14 +37,14 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--k", type=int, default=9)
     parser.add_argument("--deltas", default="0,0.3", help="comma-separated")
-    parser.add_argument("--views", default="checkerboard", choices=cg.datasets.DIGIT_VIEWS)
-    parser.add_argument("--pairs-per-sample", type=int, default=cg.real_data.N_PAIRS_PER_SAMPLE)
+    parser.add_argument("--views", default="checkerboard", choices=DIGIT_VIEWS)
+    parser.add_argument("--pairs-per-sample", type=int, default=N_PAIRS_PER_SAMPLE)
     parser.add_argument("--figure", default=None, help="also write NMI vs delta (InfoNCE, with LDA and PCA) to this PNG")
     args = parser.parse_args()
     deltas = [float(d) for d in args.deltas.split(",")]
 
     start = time.perf_counter()
-    rows = cg.run_real_data_study(
+    rows = run_real_data_study(
         "digits", ks=[args.k], deltas=deltas, seeds=args.seeds, two_view=True, two_view_ks=[args.k],
         views=args.views, n_pairs_per_sample=args.pairs_per_sample,
     )
@@ -73,7 +79,7 @@ def main() -> int:
         print(f"{method} - PCA (per view) NMI: view 1 {clip[0] - pca[0]:+.3f}, view 2 {clip[1] - pca[1]:+.3f}: "
               f"{'beats' if beats else 'does not beat'} per-view PCA")
     if args.figure:
-        path = cg.plot_metric_vs_delta(rows, args.figure, metric="nmi", dataset="digits", k=args.k)
+        path = plot_metric_vs_delta(rows, args.figure, metric="nmi", dataset="digits", k=args.k)
         print(f"\nWrote {path}")
     print(f"\n{len(rows)} rows in {wall:.0f} s (fit seconds: InfoNCE "
           f"{sum(r['fit_seconds'] for r in rows if r['method'] == 'InfoNCE' and r['metric'] == 'nmi'):.0f}, CLIP "

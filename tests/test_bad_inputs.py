@@ -28,8 +28,8 @@ from sklearn.exceptions import NotFittedError
 from typer.testing import CliRunner
 
 import contrastive_gmm as cg
-from contrastive_gmm.cli import app
-from contrastive_gmm.config import ConfigError, load_study, parse_study, read_toml
+from contrastive_gmm.cli.main import app
+from contrastive_gmm.experiments.spec import ConfigError, load_study, parse_study, read_toml
 
 # ---------------------------------------------------------------------------- tiny data
 _rng = np.random.default_rng(0)
@@ -157,7 +157,7 @@ def truncated(name: str) -> Path:
 # ---------------------------------------------------------------------------- fitted models
 PAIR_LEARNERS = {
     "InfoNCE": lambda **kw: cg.InfoNCE(**{**FAST, **kw}),
-    "SpectralContrastive (PairCCA)": lambda **kw: cg.PairCCA(**kw),
+    "PairCCA (PairCCA)": lambda **kw: cg.PairCCA(**kw),
     "SpectralOnMeans": lambda **kw: cg.SpectralOnMeans(**kw),
     "SimCLR": lambda **kw: cg.SimCLR(**{**FAST, **kw}),
     "SpectralContrastiveLearner": lambda **kw: cg.SpectralContrastiveLearner(**{**FAST, **kw}),
@@ -327,9 +327,9 @@ for learner in ("InfoNCE", "SimCLR"):
 CASES += [
     case("InfoNCE", "init unknown", lambda: cg.InfoNCE(init="zeros", **FAST).fit(X, XP), ValueError, "init"),
     case("InfoNCE", "dtype unknown", lambda: cg.InfoNCE(dtype="float16", **FAST).fit(X, XP), ValueError, "dtype"),
-    case("SpectralContrastive (PairCCA)", "reg 0", lambda: cg.PairCCA(reg=0.0).fit(X, XP), ValueError, "reg"),
-    case("SpectralContrastive (PairCCA)", "reg NaN", lambda: cg.PairCCA(reg=np.nan).fit(X, XP), ValueError, "reg"),
-    case("SpectralContrastive (PairCCA)", "constant X (zero variance)", lambda: cg.PairCCA().fit(np.ones((24, 3)), np.ones((24, 3))), ValueError, "X|data"),
+    case("PairCCA (PairCCA)", "reg 0", lambda: cg.PairCCA(reg=0.0).fit(X, XP), ValueError, "reg"),
+    case("PairCCA (PairCCA)", "reg NaN", lambda: cg.PairCCA(reg=np.nan).fit(X, XP), ValueError, "reg"),
+    case("PairCCA (PairCCA)", "constant X (zero variance)", lambda: cg.PairCCA().fit(np.ones((24, 3)), np.ones((24, 3))), ValueError, "X|data"),
     case("SpectralOnMeans", "constant X (zero variance)", lambda: cg.SpectralOnMeans().fit(np.ones((24, 3)), np.ones((24, 3))), ValueError, "X|data"),
 ]
 
@@ -430,11 +430,11 @@ CASES += [
     case("linear_probe_accuracy", "y_test wrong length", lambda: cg.linear_probe_accuracy(X, LABELS, X, LABELS[:-1]), ValueError, "y_test"),
     case("score_map", "model not fitted", lambda: cg.score_map(cg.PairCCA(), A3), NotFittedError, "not fitted"),
     case("score_map", "model a string", lambda: cg.score_map("model", A3), TypeError, "model"),
-    case("score_map", "target of a different dimension", lambda: cg.score_map(fitted("SpectralContrastive (PairCCA)"), np.eye(4)[:, :2]), ValueError, "target"),
-    case("score_map", "target NaN", lambda: cg.score_map(fitted("SpectralContrastive (PairCCA)"), _with(A3, 0, 0, np.nan)), ValueError, "target"),
-    case("score_map", "X_test without y_test", lambda: cg.score_map(fitted("SpectralContrastive (PairCCA)"), X_test=X), ValueError, "y_test"),
-    case("score_map", "X_train without y_train", lambda: cg.score_map(fitted("SpectralContrastive (PairCCA)"), X_train=X, X_test=X, y_test=LABELS), ValueError, "y_train"),
-    case("score_map", "X_test of a different width", lambda: cg.score_map(fitted("SpectralContrastive (PairCCA)"), X_test=X[:, :2], y_test=LABELS), ValueError, "X", "features"),
+    case("score_map", "target of a different dimension", lambda: cg.score_map(fitted("PairCCA (PairCCA)"), np.eye(4)[:, :2]), ValueError, "target"),
+    case("score_map", "target NaN", lambda: cg.score_map(fitted("PairCCA (PairCCA)"), _with(A3, 0, 0, np.nan)), ValueError, "target"),
+    case("score_map", "X_test without y_test", lambda: cg.score_map(fitted("PairCCA (PairCCA)"), X_test=X), ValueError, "y_test"),
+    case("score_map", "X_train without y_train", lambda: cg.score_map(fitted("PairCCA (PairCCA)"), X_train=X, X_test=X, y_test=LABELS), ValueError, "y_train"),
+    case("score_map", "X_test of a different width", lambda: cg.score_map(fitted("PairCCA (PairCCA)"), X_test=X[:, :2], y_test=LABELS), ValueError, "X", "features"),
     case("learned_subspace", "model a string", lambda: cg.learned_subspace("model"), TypeError, "model"),
     case("retrieval_accuracy", "Zx NaN", lambda: cg.retrieval_accuracy(X_NAN, X), ValueError, "Zx", "NaN"),
     case("retrieval_accuracy", "mismatched rows", lambda: cg.retrieval_accuracy(X, X[:-1]), ValueError, "Zy", "rows"),
@@ -763,7 +763,7 @@ def test_parse_study_gives_only_config_errors_on_a_mutated_valid_spec(changes, d
 
 @functools.cache
 def _shipped_specs() -> list[dict]:
-    from contrastive_gmm.config import builtin_study_files
+    from contrastive_gmm.experiments.spec import builtin_study_files
 
     return [read_toml(path) for path in builtin_study_files().values()]
 

@@ -10,7 +10,8 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 
 from contrastive_gmm import distributed
-from contrastive_gmm.losses import CLIPLoss, InfoNCELoss
+from contrastive_gmm.losses.clip import CLIPLoss
+from contrastive_gmm.losses.infonce import InfoNCELoss
 
 WORLD = 2
 ROWS_PER_RANK = 6

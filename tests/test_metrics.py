@@ -40,7 +40,7 @@ def test_score_map_reads_sklearn_and_package_models():
     F = gmm.fisher_subspace()
     lda = cg.score_map(LinearDiscriminantAnalysis().fit(X, z), F, X, z, Xt, zt)
     pca = cg.score_map(PCA(3).fit(X), F, X, z, Xt, zt)
-    pcca = cg.score_map(cg.SpectralContrastive(3).fit(X, Xp), F, X, z, Xt, zt)
+    pcca = cg.score_map(cg.PairCCA(3).fit(X, Xp), F, X, z, Xt, zt)
     assert lda["max_angle"] < 10 and pcca["max_angle"] < 10 and pca["max_angle"] > 60
     assert lda["nmi"] > 0.8 and pcca["nmi"] > 0.8 and pca["nmi"] < 0.2
     assert pcca["probe_accuracy"] > 0.9

@@ -25,7 +25,7 @@ def _fitted_one_view(data):
     X, X_pos, z, _, _ = data
     # Few epochs: these tests are about the file, not about training.
     yield "infonce", cg.InfoNCE(3, max_epochs=3, random_state=0).fit(X, X_pos)
-    yield "pair_cca", cg.SpectralContrastive(3).fit(X, X_pos)
+    yield "pair_cca", cg.PairCCA(3).fit(X, X_pos)
     yield "lda", LinearDiscriminantAnalysis(n_components=3).fit(X, z)
     yield "lda", LinearDiscriminantAnalysis(n_components=2, solver="eigen").fit(X, z)
     yield "pca", PCA(3).fit(X)
@@ -52,7 +52,7 @@ def test_clip_round_trips_both_views(tmp_path, data):
 
 
 def test_header_is_documented_json_and_path_is_kept(tmp_path, data):
-    path = cg.save_model(cg.SpectralContrastive(2).fit(data[0], data[1]), tmp_path / "model.bin")
+    path = cg.save_model(cg.PairCCA(2).fit(data[0], data[1]), tmp_path / "model.bin")
     assert path == tmp_path / "model.bin" and path.exists()  # no ".npz" appended
     with np.load(path, allow_pickle=False) as archive:
         header = json.loads(str(archive["header"]))

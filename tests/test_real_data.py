@@ -10,18 +10,9 @@ from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
 import contrastive_gmm as cg
 from contrastive_gmm.model_io import LinearMap
-from contrastive_gmm.real_data import (
-    SCORES,
-    SINGLE_VIEW_METHODS,
-    compose,
-    evaluate_single_view,
-    evaluate_two_view,
-    fit_embedding,
-    format_table,
-    pca_preprocessor,
-    standardizer,
-    summarise,
-)
+from contrastive_gmm.experiments.real_data import SCORES, SINGLE_VIEW_METHODS, evaluate_single_view, evaluate_two_view, plot_metric_vs_delta, run_real_data_study
+from contrastive_gmm.embedding import compose, describe_preprocessing, fit_embedding, needs_standardizing, pca_preprocessor, standardizer
+from contrastive_gmm.experiments.real_data import format_table, summarise
 
 
 @pytest.fixture(scope="module")
@@ -80,18 +71,18 @@ def test_fit_embedding_lda_is_sklearn_lda_after_the_preprocessing(wine):
 def test_default_preprocessing_standardises_only_features_in_different_units(wine):
     X, y = wine
     # Raw wine: a 0.99 variance budget keeps 1 direction (proline); standardised, 12 of 13.
-    assert cg.real_data.needs_standardizing(X) == (True, 1, 12)
+    assert needs_standardizing(X) == (True, 1, 12)
     emb = fit_embedding("lda", X, y=y, n_components=2, feature_names=[f"f{j}" for j in range(13)])
     assert emb.info["standardize"] is True and emb.info["preprocessing"]["standardize"] == "auto"
     assert emb.info["preprocessing"]["n_kept"] == 12 and emb.feature_names_in_.tolist()[:2] == ["f0", "f1"]
-    assert cg.real_data.describe_preprocessing(emb.info) == (
+    assert describe_preprocessing(emb.info) == (
         "standardised the 13 features (their scales differ: raw units would keep 1 direction, unit scale 12); "
         "PCA kept 12 directions (99% of the variance)"
     )
     np.testing.assert_allclose(emb.transform(X), fit_embedding("lda", X, y=y, n_components=2, standardize=True).transform(X), atol=1e-10)
     # Digits' pixels share one unit: the rule keeps them as they are (41 of 64 directions against 54).
     digits, _ = cg.load_real_dataset("digits")
-    assert cg.real_data.needs_standardizing(digits) == (False, 41, 54)
+    assert needs_standardizing(digits) == (False, 41, 54)
 
 
 def test_fit_embedding_infonce_learns_wine_without_labels(wine):
@@ -172,7 +163,7 @@ def test_two_view_protocol_on_a_digits_subset():
 
 
 def test_study_rows_tables_and_figure(tmp_path):
-    rows = cg.run_real_data_study("wine", ks=[2], deltas=[0.0], seeds=[3, 4], methods=["LDA (labels)", "PCA"])
+    rows = run_real_data_study("wine", ks=[2], deltas=[0.0], seeds=[3, 4], methods=["LDA (labels)", "PCA"])
     assert {r["seed"] for r in rows} == {3, 4} and {r["study"] for r in rows} == {"real_data"}
     summary = summarise(rows)
     mean, sd, n = summary[("wine k=2 delta=0", "LDA (labels)", "nmi")]
@@ -183,11 +174,11 @@ def test_study_rows_tables_and_figure(tmp_path):
     with pytest.raises(ValueError, match="has no rows"):
         format_table(rows, "nope")
     with pytest.raises(ValueError, match="two_view needs a two-view data set"):
-        cg.run_real_data_study("wine", two_view=True, seeds=1)
+        run_real_data_study("wine", two_view=True, seeds=1)
     # The figure from synthetic rows: InfoNCE against delta, references as lines.
     fake = [
         {"dataset": "d", "k": 2, "delta": d, "method": m, "metric": "nmi", "value": v + 0.01 * s, "seed": s}
         for s in range(3) for d in (0.0, 0.2, 0.4) for m, v in (("InfoNCE", 0.9 - d / 2), ("LDA (labels)", 0.9), ("PCA", 0.5))
     ]
-    path = cg.plot_metric_vs_delta(fake, tmp_path / "fig.png")
+    path = plot_metric_vs_delta(fake, tmp_path / "fig.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000

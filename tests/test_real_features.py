@@ -18,7 +18,7 @@ from sklearn.metrics import normalized_mutual_info_score
 from sklearn.model_selection import train_test_split
 
 import contrastive_gmm as cg
-from contrastive_gmm.spectral import covariance_regularisation, pair_moments, pair_scaling, ridge, within_covariance
+from contrastive_gmm.linalg import covariance_regularisation, pair_scaling, ridge, within_covariance
 
 
 def _same_class_split(loader, seed: int = 0):

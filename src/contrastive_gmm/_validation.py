@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import sparse
+
+#: The similarities the losses and retrieval know: cosine of unit-normalised embeddings, or the plain dot product.
+SIMILARITIES = ("cosine", "dot")
+#: The type of a ``similarity`` parameter.
+Similarity = Literal["cosine", "dot"]
 
 
 class InputTypeError(TypeError, ValueError):
@@ -333,6 +338,7 @@ def check_weights(weights: ArrayLike | None, n_components: int) -> np.ndarray:
 
 
 __all__ = [
+    "SIMILARITIES",
     "InputTypeError",
     "check_numeric",
     "check_finite",
@@ -341,15 +347,15 @@ __all__ = [
     "check_paired",
     "check_labels",
     "check_classes",
-    "check_path",
-    "check_nonnegative_int",
     "check_index_pairs",
     "check_n_components",
     "check_positive",
-    "check_positive_int",
     "check_reg",
+    "check_positive_int",
+    "check_nonnegative_int",
     "check_probability",
     "check_choice",
+    "check_path",
     "check_spd",
     "check_weights",
 ]

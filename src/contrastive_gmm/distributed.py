@@ -86,4 +86,4 @@ def all_gather_with_grad(x: torch.Tensor) -> torch.Tensor:
     return _AllGather.apply(x)
 
 
-__all__ = ["all_gather_with_grad", "world_size", "rank", "is_initialized", "check_available"]
+__all__ = ["is_initialized", "world_size", "rank", "check_available", "all_gather_with_grad"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 import scipy.linalg
 from numpy.typing import ArrayLike
@@ -11,7 +13,18 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.metrics.cluster import contingency_matrix
 
-from ._validation import check_classes, check_float_array, check_labels, check_matrix, check_n_components
+from contrastive_gmm._validation import (
+    SIMILARITIES,
+    InputTypeError,
+    check_choice,
+    check_classes,
+    check_float_array,
+    check_labels,
+    check_matrix,
+    check_n_components,
+    check_paired,
+    check_positive_int,
+)
 
 
 def _basis(A: ArrayLike, name: str) -> np.ndarray:
@@ -117,7 +130,7 @@ def score_map(
     >>> import contrastive_gmm as cg
     >>> gmm = cg.GMM.random(3, 8, random_state=0)
     >>> X, X_pos, _, _ = gmm.sample_pairs(3000, random_state=0)
-    >>> model = cg.SpectralContrastive(2).fit(X, X_pos)
+    >>> model = cg.PairCCA(2).fit(X, X_pos)
     >>> Xt, yt = gmm.sample(1000, random_state=1)
     >>> s = score_map(model, gmm.fisher_subspace(), X_test=Xt, y_test=yt)
     >>> bool(s["max_angle"] < 10 and s["nmi"] > 0.5)
@@ -180,4 +193,76 @@ __all__ = [
     "linear_probe_accuracy",
     "score_map",
     "learned_subspace",
+    "retrieval_accuracy",
+    "energy_outside",
 ]
+
+
+def retrieval_accuracy(
+    Zx: ArrayLike,
+    Zy: ArrayLike,
+    ks: Sequence[int] = (1, 5),
+    similarity: str = "cosine",
+    labels: ArrayLike | None = None,
+    chunk: int = 1024,
+) -> dict[str, float]:
+    """Cross-modal retrieval on held-out pairs: is row i of ``Zy`` among the top-k matches of row i of ``Zx``, and back?
+
+    Returns ``x_to_y_top{k}`` and ``y_to_x_top{k}`` for each k (chance is k / n). With
+    ``labels``, also ``x_to_y_same_component`` / ``y_to_x_same_component``: the top-1 match has
+    the query's component (chance ~ sum pi_k^2), which is what a shared component can support.
+    Scores are computed in row chunks, so no n x n matrix is held.
+
+    Examples
+    --------
+    >>> Z = np.eye(4)
+    >>> retrieval_accuracy(Z, Z, ks=(1,))["x_to_y_top1"]
+    1.0
+    """
+    Zx, Zy = check_paired(Zx, Zy, names=("Zx", "Zy"))
+    check_choice(similarity, "similarity", SIMILARITIES)
+    if isinstance(ks, (str, bytes)) or not hasattr(ks, "__iter__"):
+        raise InputTypeError(f"ks must be a sequence of integers >= 1; got {ks!r}.")
+    ks = [check_positive_int(k, "ks") for k in ks]
+    chunk = check_positive_int(chunk, "chunk")
+    if similarity == "cosine":
+        Zx = Zx / np.maximum(np.linalg.norm(Zx, axis=1, keepdims=True), 1e-300)
+        Zy = Zy / np.maximum(np.linalg.norm(Zy, axis=1, keepdims=True), 1e-300)
+    y = None if labels is None else check_labels(labels, Zx.shape[0], "labels")
+    out: dict[str, float] = {}
+    for name, Q, D in (("x_to_y", Zx, Zy), ("y_to_x", Zy, Zx)):
+        ranks, same = [], []
+        for start in range(0, Q.shape[0], chunk):
+            S = Q[start : start + chunk] @ D.T
+            rows = np.arange(start, min(start + chunk, Q.shape[0]))
+            true = S[rows - start, rows]
+            ranks.append((S > true[:, None]).sum(axis=1))  # 0 = the true partner is the best match
+            if y is not None:
+                same.append(y[S.argmax(axis=1)] == y[rows])
+        rank = np.concatenate(ranks)
+        for k in ks:
+            out[f"{name}_top{k}"] = float(np.mean(rank < k))
+        if y is not None:
+            out[f"{name}_same_component"] = float(np.mean(np.concatenate(same)))
+    return out
+
+
+def energy_outside(components: ArrayLike, subspace: ArrayLike) -> float:
+    """Fraction of a map's energy outside a subspace: ``||W (I - P)||_F^2 / ||W||_F^2``.
+
+    ``components`` is the k x d map (rows are weight vectors in input space) and ``subspace`` a
+    d x r basis (orthonormalised here). 0 means every weight vector lies inside the subspace.
+
+    Examples
+    --------
+    >>> energy_outside(np.array([[1.0, 1.0]]), np.array([[1.0], [0.0]]))
+    0.5
+    """
+    W = check_float_array(components, "components", ndim=2)
+    Q = np.linalg.qr(check_float_array(subspace, "subspace", ndim=2))[0]
+    if W.shape[1] != Q.shape[0]:
+        raise ValueError(f"components must be (k, {Q.shape[0]}) to match the subspace; got {W.shape}.")
+    if not np.any(W):
+        raise ValueError("components must not be all zero: a map with no energy has no fraction outside.")
+    outside = W - (W @ Q) @ Q.T
+    return float(np.sum(outside**2) / np.sum(W**2))

@@ -36,9 +36,8 @@ from typing import Any, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._base import LinearProjection
-from ._validation import check_finite, check_numeric, check_path
-from .multimodal import TwoViewProjection
+from contrastive_gmm._validation import check_finite, check_numeric, check_path
+from contrastive_gmm.learners.base import LinearProjection, TwoViewProjection
 
 FORMAT = "contrastive-gmm-model"
 FORMAT_VERSION = 1
@@ -256,8 +255,11 @@ def check_feature_names(model: LinearMap, n_features: int, names: Sequence[str] 
 
 
 def _method_name(model: object) -> str:
-    name = type(model).__name__
-    return {"InfoNCE": "infonce", "CLIP": "clip", "SpectralContrastive": "pair_cca", "LinearDiscriminantAnalysis": "lda", "PCA": "pca"}.get(name, name.lower())
+    """A model file's ``method``: the registry's name for the model's class (:mod:`contrastive_gmm.methods`)."""
+    from contrastive_gmm.methods import method_of
+
+    found = method_of(model)
+    return found.name if found is not None else type(model).__name__.lower()
 
 
 def as_linear_map(model: object, info: dict | None = None) -> LinearMap | TwoViewMap:
@@ -432,13 +434,13 @@ def load_model(path: str | os.PathLike) -> LinearMap | TwoViewMap:
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
-    "LinearMap",
-    "TwoViewMap",
     "ModelFileError",
     "FeatureMismatchError",
-    "as_linear_map",
+    "LinearMap",
+    "TwoViewMap",
     "feature_names",
     "check_feature_names",
+    "as_linear_map",
     "save_model",
     "load_model",
 ]

@@ -1,0 +1,260 @@
+"""Closed-form learners: pair CCA (the spectral contrastive optimum), spectral-on-means, and the oracle.
+
+Second moments are accumulated in chunks, so no n x n matrix (and no second copy of the
+data in float64) is ever formed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg
+from numpy.typing import ArrayLike
+
+from contrastive_gmm._validation import check_matrix, check_n_components, check_reg
+from contrastive_gmm.learners.base import (
+    LinearProjection,
+    TwoViewProjection,
+    _check_two_view,
+    paired_views,
+    warn_if_beyond_classes,
+)
+from contrastive_gmm.linalg import (
+    REG_AUTO,
+    cca_directions,
+    covariance_regularisation,
+    pair_moments,
+    pair_scaling,
+    pair_whitened_maps,
+    ridge,
+    top_generalized_eigvecs,
+    two_view_moments,
+)
+from contrastive_gmm.mixtures.gmm import GMM, RandomState, _rng
+
+
+class PairCCA(LinearProjection):
+    """Pair CCA: the closed form of linear contrastive learning on positive pairs.
+
+    Solves ``C v = lambda Cov(x) v`` with ``C`` the symmetrised cross-covariance of the pairs and
+    ``Cov(x)`` the pooled covariance of both views. This is the optimum of the linear spectral
+    contrastive loss (HaoChen et al.) and the small-logit limit of InfoNCE; in population it is
+    exactly the Fisher subspace (for :class:`~contrastive_gmm.NoisyComponent` pairs too).
+
+    Parameters
+    ----------
+    n_components : int
+        Dimension k of the projection (K - 1 recovers the whole Fisher subspace).
+    reg : "auto" or float
+        Regularisation of ``Cov(x)``: ``"auto"`` (default) shrinks its correlations by
+        the Ledoit-Wolf intensity estimated from the data (:func:`covariance_regularisation`); a
+        number is a ridge relative to the mean eigenvalue (``1e-6``: the sample covariance).
+    pair_whiten : bool
+        Scale the directions so that a row minus its positive has identity covariance in the
+        embedding (:func:`pair_scaling`; LDA's within-class whitening for same-class pairs), so
+        that k-means or a nearest-neighbour rule weighs each direction by its signal. ``False``:
+        each direction has unit variance on the data. The subspace is the same either way.
+    random_state : int, numpy Generator or None
+        Seed of the same-class partners when ``fit`` gets class labels instead of positives.
+
+    Attributes
+    ----------
+    components_ : ndarray (k, d)
+        Generalized eigenvectors, scaled as ``pair_whiten`` says.
+    eigenvalues_ : ndarray (k,)
+        The canonical correlations of the pair, decreasing.
+    mean_ : ndarray (d,)
+        Pooled mean of both views.
+    shrinkage_ : float
+        The Ledoit-Wolf intensity used (0 when ``reg`` is a number).
+
+    Examples
+    --------
+    >>> import contrastive_gmm as cg
+    >>> gmm = cg.GMM.random(4, 10, random_state=0)
+    >>> X, X_pos, _, _ = gmm.sample_pairs(5000, random_state=0)
+    >>> model = cg.PairCCA(n_components=3).fit(X, X_pos)
+    >>> bool(cg.subspace_angles(model.subspace(), gmm.fisher_subspace()).max() < 10)
+    True
+    """
+
+    def __init__(
+        self, n_components: int = 2, *, reg: float | str = REG_AUTO, pair_whiten: bool = True, random_state: RandomState = None
+    ) -> None:
+        self.n_components = n_components
+        self.reg = reg
+        self.pair_whiten = pair_whiten
+        self.random_state = random_state
+
+    def fit(self, X: ArrayLike, y: ArrayLike) -> "PairCCA":
+        """Estimate the map from ``X`` and its row-paired positives ``y = X_pos`` (or class labels, see :func:`paired_views`)."""
+        X, X_pos = paired_views(X, y, _rng(self.random_state), type(self).__name__)
+        k = check_n_components(self.n_components, X.shape[1])
+        warn_if_beyond_classes(k, y, type(self).__name__)
+        reg = check_reg(self.reg)
+        self.mean_, cov, cross = pair_moments(X, X_pos)
+        reg, self.shrinkage_ = covariance_regularisation(reg, X, self.mean_)
+        self.eigenvalues_, vecs = top_generalized_eigvecs(cross, ridge(cov, reg, self.shrinkage_), k)
+        self.components_ = vecs.T
+        if self.pair_whiten:
+            self.components_ = pair_scaling(self.components_ @ (cov - cross) @ vecs) @ self.components_
+        self.n_features_in_ = X.shape[1]
+        return self
+
+
+#: The same closed form under the name of its loss (HaoChen et al.'s spectral contrastive loss, whose optimum it is).
+SpectralContrastive = PairCCA
+
+
+class SpectralOnMeans(LinearProjection):
+    """The vanilla spectral baseline: top eigenvectors of the pair cross-covariance.
+
+    Without labels, ``E[(x - m)(x_pos - m)^T] = (1 - delta) S_B``, so its top eigenvectors span
+    the centred means. That is the Fisher subspace only when the within covariance is isotropic;
+    it is what spectral methods that ignore the within covariance recover.
+
+    Examples
+    --------
+    >>> import contrastive_gmm as cg
+    >>> gmm = cg.GMM.random(4, 10, anisotropy=1.0, n_noise_directions=0, random_state=0)
+    >>> X, X_pos, _, _ = gmm.sample_pairs(5000, random_state=0)
+    >>> model = cg.SpectralOnMeans(n_components=3).fit(X, X_pos)
+    >>> bool(cg.subspace_angles(model.subspace(), gmm.fisher_subspace()).max() < 10)
+    True
+    """
+
+    def __init__(self, n_components: int = 2, *, random_state: RandomState = None) -> None:
+        self.n_components = n_components
+        self.random_state = random_state
+
+    def fit(self, X: ArrayLike, y: ArrayLike) -> "SpectralOnMeans":
+        """Estimate the span of the means from ``X`` and its positives ``y = X_pos`` (or class labels, see :func:`paired_views`)."""
+        X, X_pos = paired_views(X, y, _rng(self.random_state), type(self).__name__)
+        k = check_n_components(self.n_components, X.shape[1])
+        warn_if_beyond_classes(k, y, type(self).__name__)
+        self.mean_, cov, cross = pair_moments(X, X_pos)
+        if not np.trace(cov) > 0:
+            raise ValueError("X and its positives have zero variance in every feature; nothing can be learned from them.")
+        d = cross.shape[0]
+        vals, vecs = scipy.linalg.eigh(cross, subset_by_index=[d - k, d - 1])
+        self.eigenvalues_ = vals[::-1]
+        self.components_ = vecs[:, ::-1].T
+        self.n_features_in_ = X.shape[1]
+        return self
+
+
+class FisherOracle(LinearProjection):
+    """Returns a known mixture's true Fisher subspace, whatever the data: the target every learner aims at.
+
+    ``fit`` only records the width (and the mixture mean); ``components_`` is the orthonormal
+    Fisher basis transposed.
+
+    Examples
+    --------
+    >>> import contrastive_gmm as cg
+    >>> gmm = cg.GMM.random(3, 6, random_state=0)
+    >>> cg.FisherOracle(gmm).fit().components_.shape
+    (2, 6)
+    """
+
+    _requires_y = False
+
+    def __init__(self, gmm: GMM | None = None, n_components: int | None = None) -> None:
+        self.gmm = gmm
+        self.n_components = n_components
+
+    def fit(self, X: ArrayLike | None = None, y: object = None) -> "FisherOracle":
+        """Store the oracle's basis; ``X``, if given, must have the mixture's width."""
+        if not isinstance(self.gmm, GMM):
+            raise TypeError(f"gmm must be a contrastive_gmm.GMM (FisherOracle(gmm)); got {self.gmm!r}.")
+        if X is not None:
+            X = check_matrix(X, "X", min_samples=1)
+            if X.shape[1] != self.gmm.dim:
+                raise ValueError(f"X has {X.shape[1]} features but the mixture has dimension {self.gmm.dim}.")
+        self.components_ = self.gmm.fisher_subspace(self.n_components).T
+        self.mean_ = self.gmm.mean
+        self.n_features_in_ = self.gmm.dim
+        return self
+
+
+__all__ = ["PairCCA", "SpectralContrastive", "SpectralOnMeans", "FisherOracle", "CCA", "PLSSVD"]
+
+
+class CCA(TwoViewProjection):
+    """Closed-form CCA (whitened SVD of the cross-covariance), each view's covariance shrunk (Ledoit-Wolf).
+
+    The population answer of linear CLIP: its top canonical directions with non-zero correlation.
+    scikit-learn's :class:`sklearn.cross_decomposition.CCA` (iterative NIPALS) reaches the same
+    subspace on well-conditioned data and serves as a cross-check.
+
+    Parameters
+    ----------
+    n_components : int
+        Number of canonical directions.
+    reg : "auto" or float
+        Regularisation of each view's covariance, as for
+        :class:`~contrastive_gmm.PairCCA` (``"auto"``: Ledoit-Wolf shrinkage).
+    pair_whiten : bool
+        Follow both maps by one k x k map under which the difference of a pair's scores has
+        identity covariance (:func:`pair_whitened_maps`; LDA's scaling for same-class pairs).
+        ``False``: scores of unit variance. The subspaces are the same either way.
+
+    Attributes
+    ----------
+    x_components_, y_components_ : (k, dx), (k, dy) arrays
+        Canonical directions, scaled as ``pair_whiten`` says.
+    correlations_ : (k,) array
+        Canonical correlations, decreasing.
+    x_shrinkage_, y_shrinkage_ : float
+        The Ledoit-Wolf intensity used for each view (0 when ``reg`` is a number).
+
+    Examples
+    --------
+    >>> import contrastive_gmm as cg
+    >>> mm = cg.MultimodalGMM.random(4, 10, 8, random_state=0)
+    >>> X, Y, z = mm.sample(5000, random_state=0)
+    >>> cca = cg.CCA(3).fit(X, Y)
+    >>> bool(cg.subspace_angles(cca.x_subspace(), mm.clip_target(0)).max() < 10)
+    True
+    """
+
+    def __init__(self, n_components: int = 2, *, reg: float | str = REG_AUTO, pair_whiten: bool = True) -> None:
+        self.n_components = n_components
+        self.reg = reg
+        self.pair_whiten = pair_whiten
+
+    def fit(self, X: ArrayLike, Y: ArrayLike) -> "CCA":
+        """Estimate canonical directions from row-paired views."""
+        X, Y, k = _check_two_view(X, Y, self.n_components)
+        reg = check_reg(self.reg)
+        self.x_mean_, self.y_mean_, Sxx, Syy, Sxy = two_view_moments(X, Y)
+        (rx, self.x_shrinkage_), (ry, self.y_shrinkage_) = (
+            covariance_regularisation(reg, X, self.x_mean_), covariance_regularisation(reg, Y, self.y_mean_))
+        self.x_components_, self.y_components_, self.correlations_ = cca_directions(
+            ridge(Sxx, rx, self.x_shrinkage_), ridge(Syy, ry, self.y_shrinkage_), Sxy, k)
+        if self.pair_whiten:
+            self.x_components_, self.y_components_ = pair_whitened_maps(self.x_components_, self.y_components_, Sxx, Syy, Sxy)
+        return self
+
+
+class PLSSVD(TwoViewProjection):
+    """PLS-SVD: top singular vectors of the unwhitened cross-covariance (follows variance, not Fisher).
+
+    Examples
+    --------
+    >>> import contrastive_gmm as cg
+    >>> mm = cg.MultimodalGMM.random(4, 10, 8, random_state=0)
+    >>> X, Y, z = mm.sample(2000, random_state=0)
+    >>> cg.PLSSVD(2).fit(X, Y).transform(X, Y)[1].shape
+    (2000, 2)
+    """
+
+    def __init__(self, n_components: int = 2) -> None:
+        self.n_components = n_components
+
+    def fit(self, X: ArrayLike, Y: ArrayLike) -> "PLSSVD":
+        """Estimate singular directions of the cross-covariance."""
+        X, Y, k = _check_two_view(X, Y, self.n_components)
+        self.x_mean_, self.y_mean_, _, _, Sxy = two_view_moments(X, Y)
+        U, s, Vt = np.linalg.svd(Sxy, full_matrices=False)
+        self.x_components_, self.y_components_, self.singular_values_ = U[:, :k].T, Vt[:k], s[:k]
+        return self

@@ -1,0 +1,181 @@
+"""The engine: task keys and seeds, atomic resumable run files, and backends that agree."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+
+import pytest
+
+from contrastive_gmm.experiments.spec import parse_study
+from contrastive_gmm.experiments.engine import (
+    TIME_COLUMNS,
+    RunFileWarning,
+    Task,
+    collect_rows,
+    execute,
+    plan,
+    read_run,
+    run_studies,
+    run_task,
+)
+
+
+def tiny_spec(**changes):
+    """Four cheap runs: 2 settings x 2 seeds, InfoNCE and two closed forms on a 6-d mixture."""
+    raw = {
+        "kind": "fisher",
+        "name": "tiny",
+        "title": "Tiny",
+        "seed": 5,
+        "seeds": 2,
+        "base": {"n_components": 3, "dim": 6, "n_pairs": 400, "n_test": 60},
+        "methods": [{"learner": "infonce", "batch_size": 128}, {"learner": "pair_cca"}, {"learner": "pca"}],
+        "sweeps": [{"axis": "noise_variance", "values": [0.5, 20]}],
+    }
+    raw.update(changes)
+    return parse_study(raw, source="tiny")
+
+
+def without_time(rows):
+    return [{k: v for k, v in r.items() if k not in TIME_COLUMNS} for r in rows]
+
+
+def test_task_key_depends_on_what_changes_numbers_only():
+    spec = tiny_spec()
+    renamed = tiny_spec(name="other", title="Another title", seeds=3)
+    keys = [t.key for t in plan([spec])]
+    assert len(set(keys)) == 4
+    assert set(keys) < {t.key for t in plan([renamed])}  # name, title and replicate count don't change a run
+    reseeded = tiny_spec(seed=6)
+    assert not set(t.key for t in plan([reseeded])) & set(keys)
+
+
+def test_seed_sequence_comes_from_seed_and_replicate():
+    spec = tiny_spec()
+    a, b = spec.expand()
+    assert Task(spec, a, 1).seed_sequence().spawn_key == (1,)
+    assert Task(spec, a, 1).seed_sequence().entropy == 5
+    # Common random numbers: replicate r shares its streams across the settings of an axis ...
+    assert Task(spec, a, 1).seed_sequence().generate_state(2).tolist() == Task(spec, b, 1).seed_sequence().generate_state(2).tolist()
+    # ... unless the spec turns them off.
+    independent = tiny_spec(common_random_numbers=False)
+    a, b = independent.expand()
+    assert Task(independent, a, 1).seed_sequence().spawn_key != Task(independent, b, 1).seed_sequence().spawn_key
+
+
+def test_runs_are_saved_reused_and_corrupt_files_recomputed(tmp_path):
+    spec = tiny_spec()
+    tasks = plan([spec])
+    first = execute(tasks, tmp_path, n_jobs=1, progress=False)
+    assert first.computed == 4 and first.reused == 0
+    files = sorted((tmp_path / "runs").glob("*.json"))
+    assert len(files) == 4 and not list((tmp_path / "runs").glob(".*"))
+    rows = collect_rows(tasks, first.records)
+    assert {r["metric"] for r in rows} >= {"max_angle", "nmi", "effective_rank"}
+
+    again = execute(tasks, tmp_path, n_jobs=1, progress=False)
+    assert again.computed == 0 and again.reused == 4
+    assert collect_rows(tasks, again.records) == rows  # time columns too: nothing was recomputed
+
+    files[0].write_text(files[0].read_text()[:50])  # truncated, as by a crash mid-write
+    record = json.loads(files[1].read_text())
+    record["rows"][0]["value"] += 1.0  # edited: the checksum no longer matches
+    files[1].write_text(json.dumps(record))
+    with pytest.warns(RunFileWarning, match="corrupt or incomplete"):
+        repaired = execute(tasks, tmp_path, n_jobs=1, progress=False)
+    assert repaired.computed == 2 and repaired.reused == 2
+    assert without_time(collect_rows(tasks, repaired.records)) == without_time(rows)
+
+
+def test_read_run_rejects_a_file_of_another_task(tmp_path):
+    spec = tiny_spec()
+    t0, t1 = plan([spec])[:2]
+    record = run_task(t0)
+    from contrastive_gmm.experiments.engine import write_run
+
+    path = write_run(record, tmp_path)
+    assert read_run(path, t0.key)["rows"] == record["rows"]
+    with pytest.warns(RunFileWarning):
+        assert read_run(path, t1.key) is None
+
+
+def test_loky_and_dask_give_the_numbers_of_a_single_process(tmp_path):
+    spec = tiny_spec()
+    local, _ = run_studies([spec], tmp_path / "one", n_jobs=1, progress=False)
+    loky, _ = run_studies([spec], tmp_path / "loky", backend="loky", n_jobs=2, progress=False)
+    assert without_time(loky) == without_time(local)
+
+    distributed = pytest.importorskip("dask.distributed")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # dask's own start-up chatter is not under test
+        with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+            dask_rows, execution = run_studies(
+                [spec], tmp_path / "dask", backend="dask", scheduler=cluster.scheduler_address, progress=False
+            )
+    assert execution.computed == 4
+    assert without_time(dask_rows) == without_time(local)
+
+
+def test_bad_backend_arguments():
+    with pytest.raises(ValueError, match="backend"):
+        execute([], "unused", backend="spark")
+    with pytest.raises(ValueError, match="--backend dask"):
+        execute([], "unused", backend="loky", scheduler="tcp://localhost:1")
+
+
+TINY_TOML = """
+kind = "fisher"
+name = "tiny"
+title = "Tiny"
+seed = 11
+seeds = 2
+base = { n_components = 3, dim = 6, n_pairs = 400, n_test = 60 }
+methods = [{ learner = "infonce", batch_size = 128 }, { learner = "pair_cca" }, { learner = "pca" }]
+[[sweeps]]
+axis = "noise_variance"
+values = [0.5, 2, 8, 20]
+"""
+
+
+def _table(path):
+    with open(path, newline="") as fh:
+        return [{k: v for k, v in r.items() if k not in TIME_COLUMNS} for r in csv.DictReader(fh)]
+
+
+def test_sigkill_midway_then_rerun_equals_an_uninterrupted_run(tmp_path):
+    from typer.testing import CliRunner
+
+    from contrastive_gmm.cli.main import app
+
+    spec_path = tmp_path / "tiny.toml"
+    spec_path.write_text(TINY_TOML)
+    runner = CliRunner()
+    clean = runner.invoke(app, ["run", str(spec_path), "--out", str(tmp_path / "clean"), "--jobs", "1"])
+    assert clean.exit_code == 0, clean.output
+
+    killed = tmp_path / "killed"
+    # A separate process (its own session, so the kill reaches anything it started), killed after its first run.
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from contrastive_gmm.cli.main import run; run()", "run", str(spec_path), "--out", str(killed), "--jobs", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline and not list((killed / "runs").glob("*.json")):
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = len(list((killed / "runs").glob("*.json")))
+    assert 1 <= done < 8, "the kill should land midway"
+    assert not (killed / "results.csv").exists()
+
+    resumed = runner.invoke(app, ["run", str(spec_path), "--out", str(killed), "--jobs", "1"])
+    assert resumed.exit_code == 0, resumed.output
+    assert f"{8 - done} runs computed, {done} reused" in resumed.output
+    assert _table(killed / "results.csv") == _table(tmp_path / "clean" / "results.csv")

@@ -1,0 +1,181 @@
+"""Multimodal mixtures, CLIP and its baselines against the population oracles."""
+
+import numpy as np
+import pytest
+from sklearn.cross_decomposition import CCA as SklearnCCA
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.exceptions import NotFittedError
+
+import contrastive_gmm as cg
+from contrastive_gmm.linalg import cca_directions
+
+
+@pytest.fixture(scope="module")
+def mm():
+    """Private clusters in x, two components that coincide in y, anisotropic noise in both."""
+    return cg.MultimodalGMM.random(6, 30, 20, n_private_x=4, coincide_y=1, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def sample(mm):
+    X, Y, z = mm.sample(20000, random_state=1)
+    Xt, Yt, zt = mm.sample(2000, random_state=2)
+    return X, Y, z, Xt, Yt, zt
+
+
+@pytest.fixture(scope="module")
+def clip(mm, sample):
+    X, Y = sample[:2]
+    return cg.CLIP(mm.target_dim(), random_state=0).fit(X, Y)
+
+
+def test_population_cca_is_the_target_and_lies_inside_fisher(mm):
+    k = mm.target_dim()
+    assert k == 4 and mm.fisher_rank(0) == 5 and mm.fisher_rank(1) == 4
+    Wx, Wy, rho = cca_directions(mm.covariance(0), mm.covariance(1), mm.cross_covariance(), k)
+    assert cg.subspace_angles(Wx.T, mm.clip_target(0)).max() < 1e-6
+    assert cg.subspace_angles(Wy.T, mm.clip_target(1)).max() < 1e-6
+    assert np.all(rho > 0.1)
+    # The target is a strict subset of x's Fisher subspace: containment angle 0, one direction short.
+    assert cg.subspace_angles(mm.clip_target(0), mm.fisher_subspace(0)).max() < 1e-6
+    assert mm.clip_target(0).shape[1] == mm.fisher_subspace(0).shape[1] - 1
+    # The next canonical correlation is exactly zero: y cannot see the merged pair.
+    _, _, rho_all = cca_directions(mm.covariance(0), mm.covariance(1), mm.cross_covariance(), 5)
+    assert rho_all[-1] < 1e-6
+
+
+def test_population_pls_follows_the_means_not_fisher(mm):
+    U = np.linalg.svd(mm.cross_covariance(), full_matrices=False)[0][:, : mm.target_dim()]
+    assert cg.subspace_angles(U, mm.fisher_subspace(0)).max() > 20
+
+
+def test_sample_moments_and_fisher_with_private_clusters(mm):
+    X, Y, z = mm.sample(100_000, random_state=3)
+    sx, sy = np.sqrt(np.diag(mm.covariance(0))), np.sqrt(np.diag(mm.covariance(1)))
+    C = (X - X.mean(0)).T @ (Y - Y.mean(0)) / len(X)
+    # Correlation-scale error ~ 1/sqrt(n) ~ 0.003 per entry.
+    assert np.abs((C - mm.cross_covariance()) / np.outer(sx, sy)).max() < 0.02
+    assert np.abs((np.cov(X.T) - mm.covariance(0)) / np.outer(sx, sx)).max() < 0.02
+    # Fisher for z treats the private clusters as within-component scatter, as LDA on z does.
+    lda = LinearDiscriminantAnalysis().fit(X, z)
+    assert cg.subspace_angles(cg.learned_subspace(lda), mm.fisher_subspace(0)).max() < 3
+
+
+def test_clip_learns_the_shared_part_of_fisher(mm, sample, clip):
+    X, Y, z, Xt, Yt, zt = sample
+    k = mm.target_dim()
+    cca = cg.CCA(k).fit(X, Y)
+    pls = cg.PLSSVD(k).fit(X, Y)
+    for m, (clip_sub, cca_sub, pls_sub, comps) in enumerate(
+        [
+            (clip.x_subspace(), cca.x_subspace(), pls.x_subspace(), clip.x_components_),
+            (clip.y_subspace(), cca.y_subspace(), pls.y_subspace(), clip.y_components_),
+        ]
+    ):
+        F, T = mm.fisher_subspace(m), mm.clip_target(m)
+        ref = cg.subspace_angles(cca_sub, T).max()
+        # CCA is the consistent closed form (~3-4 degrees here); the issue's bound is 1.5x or + 2.
+        assert cg.subspace_angles(clip_sub, T).max() < max(1.5 * ref, ref + 2)
+        assert cg.subspace_angles(clip_sub, F).max() < max(1.5 * ref, ref + 2)
+        assert cg.energy_outside(comps, F) < 0.02
+        assert cg.subspace_angles(pls_sub, F).max() > 20  # PLS-SVD follows variance
+    # The private clusters are filtered out: the x embedding barely varies with them.
+    assert clip.effective_rank_ == k
+    retrieval = cg.retrieval_accuracy(*clip.transform(Xt, Yt), labels=zt)
+    chance = np.sum(mm.weights**2)
+    assert retrieval["x_to_y_same_component"] > 3 * chance
+    assert retrieval["y_to_x_same_component"] > 3 * chance
+    assert retrieval["x_to_y_top5"] > 3 * 5 / len(Xt)
+
+
+def test_closed_form_cca_matches_sklearns_iterative_cca():
+    mm = cg.MultimodalGMM.random(3, 6, 5, anisotropy=2.0, noise_variance=2.0, random_state=4)
+    X, Y, _ = mm.sample(5000, random_state=5)
+    ours = cg.CCA(2).fit(X, Y)
+    theirs = SklearnCCA(2, scale=False, max_iter=2000, tol=1e-10).fit(X, Y)
+    assert cg.subspace_angles(ours.x_subspace(), theirs.x_rotations_).max() < 1.0
+    assert cg.subspace_angles(ours.y_subspace(), theirs.y_rotations_).max() < 1.0
+
+
+def test_transform_follows_sklearn_cca(clip, sample):
+    X, Y = sample[:2]
+    zx = clip.transform(X[:5])
+    zx2, zy = clip.transform(X[:5], Y[:5])
+    np.testing.assert_allclose(zx, zx2)
+    np.testing.assert_allclose(zx, (X[:5] - clip.x_mean_) @ clip.x_components_.T)
+    assert zy.shape == (5, clip.y_components_.shape[0])
+    a, b = cg.CCA(2).fit_transform(X[:500], Y[:500])
+    assert a.shape == b.shape == (500, 2)
+    with pytest.raises(ValueError, match="is expecting 30 features"):
+        clip.transform(Y[:5])
+    with pytest.raises(NotFittedError):
+        cg.CLIP().transform(X)
+
+
+def test_learnable_temperature_is_learned_within_the_clamp():
+    mm = cg.MultimodalGMM.random(4, 8, 6, random_state=0)
+    X, Y, _ = mm.sample(3000, random_state=0)
+    model = cg.CLIP(3, temperature=0.5, similarity="cosine", learnable_temperature=True, random_state=0).fit(X, Y)
+    assert 1 / 100 <= model.temperature_ and np.isfinite(model.temperature_)
+    assert model.temperature_ != 0.5  # it was learned
+    fixed = cg.CLIP(3, temperature=0.5, similarity="cosine", random_state=0, max_epochs=1).fit(X, Y)
+    assert fixed.temperature_ == pytest.approx(0.5)
+
+
+GOOD = np.random.default_rng(0).standard_normal((40, 5))
+
+
+@pytest.mark.parametrize("est", [cg.CLIP, cg.CCA, cg.PLSSVD])
+@pytest.mark.parametrize(
+    "X, Y, k, match",
+    [
+        (GOOD, GOOD[:30], 2, "row-paired"),
+        (np.where(GOOD > 2, np.nan, GOOD), GOOD, 2, "NaN"),
+        (GOOD, GOOD[:, :3], 4, "between 1 and 3"),
+        (GOOD[:, :2], GOOD, 3, "between 1 and 2"),
+        (GOOD, None, 2, "both views"),
+        (GOOD[:, 0], GOOD[:, 0], 1, "2-D"),
+    ],
+)
+def test_bad_input(est, X, Y, k, match):
+    with pytest.raises(ValueError, match=match):
+        est(k).fit(X, Y)
+
+
+def test_bad_mixtures():
+    with pytest.raises(ValueError, match="at least two"):
+        cg.MultimodalGMM([cg.Modality(np.zeros((2, 2)), np.eye(2))])
+    with pytest.raises(ValueError, match="same number"):
+        cg.MultimodalGMM([cg.Modality(np.zeros((2, 2)), np.eye(2)), cg.Modality(np.zeros((3, 2)), np.eye(2))])
+    with pytest.raises(ValueError, match="positive definite"):
+        cg.Modality(np.zeros((2, 2)), -np.eye(2))
+    with pytest.raises(ValueError, match="private_means"):
+        cg.Modality(np.zeros((2, 2)), np.eye(2), private_means=np.zeros((3, 5)))
+    with pytest.raises(ValueError, match="coincide"):
+        cg.MultimodalGMM.random(3, 4, 4, coincide_y=2)
+    with pytest.raises(ValueError, match="modality"):
+        cg.MultimodalGMM.random(3, 4, 4, random_state=0).fisher_subspace(2)
+
+
+def test_retrieval_matches_a_naive_reference():
+    rng = np.random.default_rng(0)
+    Zx = rng.standard_normal((300, 3))
+    Zy = Zx + 0.8 * rng.standard_normal((300, 3))
+    labels = rng.integers(0, 4, 300)
+    got = cg.retrieval_accuracy(Zx, Zy, ks=(1, 5), labels=labels, chunk=64)
+    nx = Zx / np.linalg.norm(Zx, axis=1, keepdims=True)
+    ny = Zy / np.linalg.norm(Zy, axis=1, keepdims=True)
+    S = nx @ ny.T
+    order = np.argsort(-S, axis=1)
+    assert got["x_to_y_top1"] == pytest.approx(np.mean(order[:, 0] == np.arange(300)))
+    assert got["x_to_y_top5"] == pytest.approx(np.mean([i in order[i, :5] for i in range(300)]))
+    assert got["y_to_x_top1"] == pytest.approx(np.mean(np.argmax(S, axis=0) == np.arange(300)))
+    assert got["x_to_y_same_component"] == pytest.approx(np.mean(labels[order[:, 0]] == labels))
+
+
+def test_energy_outside():
+    F = np.eye(4)[:, :2]
+    assert cg.energy_outside(np.array([[1.0, 2.0, 0.0, 0.0]]), F) == 0.0
+    assert cg.energy_outside(np.array([[0.0, 0.0, 3.0, 0.0]]), F) == 1.0
+    with pytest.raises(ValueError, match="match the subspace"):
+        cg.energy_outside(np.ones((1, 3)), F)

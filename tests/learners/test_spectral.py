@@ -1,0 +1,114 @@
+"""Closed-form learners against the population oracle."""
+
+import numpy as np
+import pytest
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+import contrastive_gmm as cg
+from contrastive_gmm.linalg import pair_moments, top_generalized_eigvecs
+
+
+@pytest.mark.parametrize("augmentation", [cg.SameComponent(), cg.NoisyComponent(0.3), cg.NoisyComponent(0.5)])
+def test_pair_cca_equals_fisher_in_population(augmentation):
+    gmm = cg.GMM.random(5, 30, random_state=3)
+    C = gmm.pair_cross_covariance(augmentation)
+    _, vecs = top_generalized_eigvecs((C + C.T) / 2, gmm.total_covariance(), 4)
+    assert cg.subspace_angles(vecs, gmm.fisher_subspace()).max() < 1e-6
+
+
+def test_pair_moments_match_numpy_and_do_not_depend_on_chunking():
+    rng = np.random.default_rng(0)
+    X, Xp = rng.standard_normal((1000, 5)), rng.standard_normal((1000, 5)) + 1
+    mean, cov, cross = pair_moments(X, Xp, chunk=128)
+    both = np.vstack([X, Xp])
+    np.testing.assert_allclose(mean, both.mean(0))
+    np.testing.assert_allclose(cov, np.cov(both.T, bias=True), atol=1e-12)
+    C = (X - mean).T @ (Xp - mean) / 1000
+    np.testing.assert_allclose(cross, (C + C.T) / 2, atol=1e-12)
+    for a, b in zip((mean, cov, cross), pair_moments(X, Xp, chunk=10_000)):
+        np.testing.assert_allclose(a, b, atol=1e-12)
+
+
+def test_pair_cca_on_samples_is_as_accurate_as_lda(theory_setting):
+    gmm, X, Xp, z = theory_setting
+    F = gmm.fisher_subspace()
+    pcca = cg.subspace_angles(cg.PairCCA(5).fit(X, Xp).subspace(), F).max()
+    lda = cg.subspace_angles(cg.learned_subspace(LinearDiscriminantAnalysis().fit(X, z)), F).max()
+    # Both are sqrt(n)-consistent estimators with similar constants (THEORY.md); a few degrees here.
+    assert pcca < max(1.5 * lda, lda + 2.0)
+    assert pcca < 6.0
+
+
+def test_pair_cca_error_shrinks_with_n():
+    gmm = cg.GMM.random(4, 20, random_state=2)
+    F = gmm.fisher_subspace()
+    errors = []
+    for n in (1000, 64000):
+        X, Xp, _, _ = gmm.sample_pairs(n, random_state=n)
+        errors.append(cg.subspace_angles(cg.PairCCA(3).fit(X, Xp).subspace(), F).max())
+    # Error ~ 1/sqrt(n): 8x fewer errors expected; ask for 3x to leave room for the noise.
+    assert errors[1] < errors[0] / 3
+
+
+def test_spectral_on_means_finds_fisher_only_when_the_noise_is_isotropic():
+    iso = cg.GMM.random(4, 12, anisotropy=1.0, n_noise_directions=0, random_state=0)
+    X, Xp, _, _ = iso.sample_pairs(20000, random_state=0)
+    assert cg.subspace_angles(cg.SpectralOnMeans(3).fit(X, Xp).subspace(), iso.fisher_subspace()).max() < 5
+    aniso = cg.GMM.random(4, 12, anisotropy=30.0, random_state=0)
+    X, Xp, _, _ = aniso.sample_pairs(20000, random_state=0)
+    assert cg.subspace_angles(cg.SpectralOnMeans(3).fit(X, Xp).subspace(), aniso.fisher_subspace()).max() > 20
+
+
+def test_fisher_oracle_returns_the_mixtures_subspace():
+    gmm = cg.GMM.random(3, 6, random_state=0)
+    oracle = cg.FisherOracle(gmm).fit()
+    np.testing.assert_allclose(oracle.components_.T, gmm.fisher_subspace())
+    X, _ = gmm.sample(10, random_state=0)
+    np.testing.assert_allclose(oracle.transform(X), (X - gmm.mean) @ gmm.fisher_subspace())
+    with pytest.raises(ValueError, match="dimension"):
+        cg.FisherOracle(gmm).fit(np.zeros((3, 5)))
+    with pytest.raises(TypeError, match="GMM"):
+        cg.FisherOracle(None).fit()
+
+
+def test_pair_cca_handles_more_features_than_samples():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 50))
+    model = cg.PairCCA(3).fit(X, X + 0.1 * rng.standard_normal((20, 50)))
+    assert np.all(np.isfinite(model.components_))
+
+
+def test_pair_cca_is_scale_free():
+    gmm = cg.GMM.random(4, 10, random_state=0)
+    X, Xp, _, _ = gmm.sample_pairs(3000, random_state=0)
+    a = cg.PairCCA(3).fit(X, Xp)
+    b = cg.PairCCA(3).fit(1e6 * X, 1e6 * Xp)
+    assert cg.subspace_angles(a.subspace(), b.subspace()).max() < 1e-4
+    np.testing.assert_allclose(np.abs(a.transform(X)), np.abs(b.transform(1e6 * X)), rtol=1e-5, atol=1e-8)
+
+
+GOOD = np.random.default_rng(0).standard_normal((50, 4))
+
+
+@pytest.mark.parametrize("learner", [cg.PairCCA, cg.SpectralOnMeans])
+@pytest.mark.parametrize(
+    "X, X_pos, k, match",
+    [
+        (np.where(GOOD > 2, np.nan, GOOD), GOOD, 2, "NaN"),
+        (GOOD, GOOD[:10], 2, "row-paired"),
+        (GOOD, GOOD[:, :2], 2, "same number of features"),
+        (GOOD[:, 0], GOOD[:, 0], 1, "2-D"),
+        (GOOD[:1], GOOD[:1], 1, "minimum of 2"),
+        (GOOD, None, 2, "None"),
+        (GOOD, GOOD, 0, "between 1 and 4"),
+        (GOOD, GOOD, 7, "between 1 and 4"),
+    ],
+)
+def test_closed_forms_reject_bad_input(learner, X, X_pos, k, match):
+    with pytest.raises(ValueError, match=match):
+        learner(k).fit(X, X_pos)
+
+
+def test_constant_data_is_refused_clearly():
+    with pytest.raises(ValueError, match="zero variance"):
+        cg.PairCCA(1).fit(np.ones((10, 3)), np.ones((10, 3)))

@@ -1,0 +1,210 @@
+"""The loss zoo and general augmentation channels, against the closed-form prediction."""
+
+import numpy as np
+import pytest
+import scipy.linalg
+import torch
+from scipy.special import expit, logsumexp
+
+import contrastive_gmm as cg
+from contrastive_gmm.losses.nt_xent import nt_xent_loss
+from contrastive_gmm.losses.sigmoid import sigmoid_pair_loss
+from contrastive_gmm.losses.spectral import spectral_contrastive_loss
+from contrastive_gmm.losses.supcon import supcon_loss
+from contrastive_gmm.experiments.loss_zoo import cyclic_channel, merge_channel
+
+
+@pytest.fixture(scope="module")
+def gmm():
+    return cg.GMM.random(4, 12, random_state=3)
+
+
+@pytest.fixture(scope="module")
+def channel_samples(gmm):
+    out = {}
+    for name, aug in {"noisy": cg.NoisyComponent(0.3), "merge": merge_channel(4)}.items():
+        pred = cg.predicted_subspace(gmm, aug)
+        X, Xp, z, _ = gmm.sample_pairs(10000, aug, random_state=4)
+        pcca = cg.subspace_angles(cg.PairCCA(pred.dim).fit(X, Xp).subspace(), pred.subspace).max()
+        out[name] = (pred, X, Xp, z, pcca)
+    return out
+
+
+# ------------------------------------------------------------------ prediction
+def test_prediction_equals_fisher_for_same_and_noisy_pairs(gmm):
+    for aug in (cg.SameComponent(), cg.NoisyComponent(0.5)):
+        pred = cg.predicted_subspace(gmm, aug)
+        assert pred.dim == 3
+        assert cg.subspace_angles(pred.subspace, gmm.fisher_subspace()).max() < 1e-6
+    # Noise shrinks every pair correlation by (1 - delta) relative... and the gap with it.
+    assert cg.predicted_subspace(gmm, cg.NoisyComponent(0.5)).gap < cg.predicted_subspace(gmm).gap
+
+
+def test_merging_channel_predicts_a_strict_subset_of_fisher(gmm):
+    pred = cg.predicted_subspace(gmm, merge_channel(4))
+    assert pred.dim == 2
+    assert cg.subspace_angles(pred.subspace, gmm.fisher_subspace()).max() < 1e-6  # inside Fisher
+    # The lost direction: the Fisher direction whose scores separate the merged pair and nothing
+    # else. It has zero pair correlation, so the prediction is Cov-orthogonal to it.
+    F = gmm.fisher_subspace()
+    lost = F @ scipy.linalg.null_space((gmm.centred_means() @ F)[2:])
+    scores = (gmm.centred_means() @ lost).ravel()
+    assert abs(scores[0] + scores[1]) < 1e-9 * abs(scores[0]) and np.abs(scores[2:]).max() < 1e-9 * abs(scores[0])
+    cov = gmm.total_covariance()
+    assert np.abs(pred.subspace.T @ cov @ lost).max() < 1e-9 * np.linalg.norm(cov @ lost)
+
+
+def test_cyclic_channel_is_not_symmetric_and_loses_the_alternating_direction():
+    gmm = cg.GMM.random(6, 20, random_state=0)
+    aug = cyclic_channel(6)
+    Q = aug.transition_matrix(gmm.weights)
+    assert not np.allclose(Q, Q.T)
+    np.testing.assert_allclose(gmm.weights @ Q, gmm.weights)  # uniform weights stay stationary
+    assert cg.predicted_subspace(gmm, aug).dim == 4  # eigenvalue 2 * 0.5 - 1 = 0 for one pattern
+
+
+def test_channel_sampling_follows_q(gmm):
+    Q = np.array([[0.2, 0.8, 0, 0], [0, 1, 0, 0], [0, 0, 0.5, 0.5], [0.25, 0.25, 0.25, 0.25]])
+    aug = cg.ChannelAugmentation(Q)
+    X, Xp, z, zp = gmm.sample_pairs(40000, aug, random_state=0)
+    counts = np.zeros((4, 4))
+    np.add.at(counts, (z, zp), 1)
+    empirical = counts / counts.sum(1, keepdims=True)
+    # Each row has ~10000 draws: sd of a frequency <= 0.005; 5 sd.
+    np.testing.assert_allclose(empirical, Q, atol=0.025)
+    # The oracle cross-covariance M^T diag(pi) Q M against the sampled pairs', on a correlation
+    # scale: 40000 pairs give each entry an sd of about 0.005, so 0.03 is ~6 sd.
+    m = gmm.mean
+    C = (X - m).T @ (Xp - m) / len(X)
+    scale = np.sqrt(np.diag(gmm.total_covariance()))
+    assert np.abs((C - gmm.pair_cross_covariance(aug)) / np.outer(scale, scale)).max() < 0.03
+
+
+@pytest.mark.parametrize(
+    "Q, match",
+    [([[0.5, 0.6], [0, 1]], "sum to 1"), ([[1.5, -0.5], [0, 1]], "non-negative"), ([[1, 0, 0]], "square")],
+)
+def test_bad_channels(Q, match):
+    with pytest.raises(ValueError, match=match):
+        cg.ChannelAugmentation(Q)
+
+
+def test_channel_size_must_match_mixture(gmm):
+    with pytest.raises(ValueError, match="components"):
+        gmm.sample_pairs(10, cg.ChannelAugmentation(np.eye(3)))
+
+
+# ------------------------------------------------------------------ losses against numpy
+def test_losses_match_numpy_references():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((16, 3)), rng.standard_normal((16, 3))
+    ta, tb = torch.tensor(a), torch.tensor(b)
+    S = a @ b.T
+    ref = -2 * np.mean(np.diag(S)) + (np.sum(S**2) - np.sum(np.diag(S) ** 2)) / (16 * 15)
+    assert abs(float(spectral_contrastive_loss(ta, tb)) - ref) < 1e-12
+
+    z = np.vstack([a, b])
+    zn = z / np.linalg.norm(z, axis=1, keepdims=True)
+    L = zn @ zn.T / 0.5
+    np.fill_diagonal(L, -np.inf)
+    partner = np.r_[np.arange(16, 32), np.arange(16)]
+    ref = np.mean(logsumexp(L, axis=1) - L[np.arange(32), partner])
+    assert abs(float(nt_xent_loss(ta, tb, 0.5)) - ref) < 1e-12
+
+    labels = rng.integers(0, 3, 16)
+    an = a / np.linalg.norm(a, axis=1, keepdims=True)
+    L = an @ an.T / 0.5
+    np.fill_diagonal(L, -np.inf)
+    logp = L - logsumexp(L, axis=1, keepdims=True)
+    per = [np.mean([logp[i, j] for j in range(16) if j != i and labels[j] == labels[i]]) for i in range(16)
+           if np.sum(labels == labels[i]) > 1]
+    assert abs(float(supcon_loss(ta, torch.tensor(labels), 0.5)) - (-np.mean(per))) < 1e-12
+
+    bn = b / np.linalg.norm(b, axis=1, keepdims=True)
+    s = 10 * an @ bn.T - 10
+    sign = 2 * np.eye(16) - 1
+    ref = -np.mean(np.sum(np.log(expit(sign * s)), axis=1))
+    got = sigmoid_pair_loss(ta, tb, torch.tensor(np.log(10.0)), torch.tensor(-10.0))
+    assert abs(float(got) - ref) < 1e-9
+
+
+# ------------------------------------------------------------------ learners against the prediction
+@pytest.mark.parametrize("channel", ["noisy", "merge"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda k: cg.SpectralContrastiveLearner(k, random_state=0),
+        lambda k: cg.SimCLR(k, random_state=0),
+        lambda k: cg.SimSiam(k, whiten_output=True, random_state=0),
+    ],
+    ids=["spectral", "simclr", "simsiam-whitened"],
+)
+def test_contrastive_learners_find_the_predicted_subspace(channel_samples, channel, make):
+    pred, X, Xp, _, pcca = channel_samples[channel]
+    model = make(pred.dim).fit(X, Xp)
+    # pair CCA is the consistent closed-form estimate of the same subspace (a few degrees here).
+    assert cg.subspace_angles(model.subspace(), pred.subspace).max() < max(1.5 * pcca, pcca + 2.0)
+    assert model.effective_rank_ == pred.dim
+
+
+@pytest.mark.parametrize("similarity", ["dot", "cosine"])
+def test_simsiam_with_predictor_finds_fisher_on_noisy_pairs(channel_samples, similarity):
+    pred, X, Xp, _, pcca = channel_samples["noisy"]
+    model = cg.SimSiam(pred.dim, similarity=similarity, whiten_output=similarity == "dot", random_state=0).fit(X, Xp)
+    assert cg.subspace_angles(model.subspace(), pred.subspace).max() < max(1.5 * pcca, pcca + 2.0)
+    assert model.predictor_.shape == (3, 3)
+
+
+def test_simsiam_without_predictor_collapses_and_says_so(channel_samples):
+    pred, X, Xp, _, _ = channel_samples["noisy"]
+    with pytest.warns(cg.CollapseWarning, match="collapsed"):
+        model = cg.SimSiam(pred.dim, predictor=False, similarity="cosine", whiten_output=False, random_state=0).fit(X, Xp)
+    assert model.effective_rank_ == 1
+    assert cg.subspace_angles(model.subspace(), pred.subspace).max() > 45
+
+
+@pytest.mark.parametrize("seed", [3, 5])
+def test_supcon_with_labels_finds_fisher(seed):
+    gmm = cg.GMM.random(4, 12, random_state=seed)
+    X, z = gmm.sample(10000, random_state=seed)
+    lda_like = cg.SupCon(3, random_state=0).fit(X, z)
+    assert cg.subspace_angles(lda_like.subspace(), gmm.fisher_subspace()).max() < 5
+
+
+@pytest.mark.parametrize("coincide_y", [0, 1])
+def test_siglip_finds_the_clip_target(coincide_y):
+    mm = cg.MultimodalGMM.random(5, 16, 12, n_private_x=3, coincide_y=coincide_y, random_state=0)
+    k = mm.target_dim()
+    X, Y, _ = mm.sample(10000, random_state=1)
+    cca = cg.CCA(k).fit(X, Y)
+    ref = cg.subspace_angles(cca.x_subspace(), mm.clip_target(0)).max()
+    model = cg.SigLIP(k, random_state=0).fit(X, Y)
+    assert cg.subspace_angles(model.x_subspace(), mm.clip_target(0)).max() < max(1.5 * ref, ref + 2.0)
+    assert cg.subspace_angles(model.x_subspace(), mm.fisher_subspace(0)).max() < max(1.5 * ref, ref + 2.0)
+
+
+def test_zoo_learners_validate_input():
+    good = np.random.default_rng(0).standard_normal((30, 4))
+    with pytest.raises(ValueError, match="row-paired"):
+        cg.SimCLR(2).fit(good, good[:10])
+    with pytest.raises(ValueError, match="labels"):
+        cg.SupCon(2).fit(good, None)
+    with pytest.raises(ValueError, match="temperature"):
+        cg.SimCLR(2, temperature=0).fit(good, good)
+    with pytest.raises(ValueError, match="between 1 and 4"):
+        cg.SimSiam(5).fit(good, good)
+
+
+def test_simsiam_rows_stay_off_constant_features():
+    # Constant columns give the whitening null directions; a row started there would get no
+    # gradient and, under the squared error, a zero-output row "agrees" perfectly. Measured: the
+    # weakest direction's pair correlation is 0.830 against the closed form's 0.830 with the start
+    # in the whitening's range, 0.18 without; 0.05 is far above the seed-to-seed spread.
+    gmm = cg.GMM.random(4, 10, random_state=2)
+    X, Xp, _, _ = gmm.sample_pairs(5000, random_state=2)
+    pad = np.full((len(X), 6), 3.0)
+    model = cg.SimSiam(3, random_state=0).fit(np.hstack([X, pad]), np.hstack([Xp, pad]))
+    assert model.pair_correlations_.min() > model.closed_form_correlations_.min() - 0.05
+    assert np.allclose(model.components_[:, 10:], 0.0)
+    assert cg.subspace_angles(model.subspace()[:10], gmm.fisher_subspace()).max() < 10
+

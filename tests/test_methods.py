@@ -1,0 +1,71 @@
+"""The method registry: each method declared once, and everything that names a method reads it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import contrastive_gmm as cg
+from contrastive_gmm.experiments.report import method_styles
+from contrastive_gmm.methods import all_methods, find_method, get_method, method_names, method_of
+from contrastive_gmm.model_io import as_linear_map
+
+# Trained learners get a short fit (conftest's fast_options): what is tested is the wiring. Two epochs leave a trained map short of its closed form, which the learners rightly warn about.
+pytestmark = pytest.mark.filterwarnings("ignore::contrastive_gmm.learners.training.ClosedFormWarning")
+
+
+@pytest.mark.parametrize("name", method_names())
+def test_every_method_builds_fits_and_saves_under_its_name(name, small_data, fast_options, fit_as_registered):
+    m = get_method(name)
+    options = {k: v for k, v in fast_options.items() if k in m.parameters()}
+    model = fit_as_registered(m, m.build(2, random_state=0, **options), small_data)
+    assert method_of(model) is m
+    # A model file records the registry's name, the one `cgmm fit --method` takes.
+    assert as_linear_map(model).method == name
+    assert cg.learned_subspace(model).shape[1] == 2 if m.inputs != "two_views" else True
+
+
+def test_names_and_labels_are_unique_and_both_find_the_method():
+    methods = all_methods()
+    assert len({m.name for m in methods}) == len(methods) == len({m.label for m in methods})
+    for m in methods:
+        assert get_method(m.name) is get_method(m.label) is m
+    assert find_method("no such method") is None
+    with pytest.raises(ValueError, match="unknown method 'nope'.*infonce"):
+        get_method("nope")
+
+
+def test_build_refuses_an_option_the_estimator_does_not_take():
+    with pytest.raises(TypeError, match="simsiam: unknown option.*temprature"):
+        get_method("simsiam").build(2, temprature=1.0)
+
+
+def test_figures_take_each_method_s_colour_from_the_registry():
+    labels = [m.label for m in all_methods()]
+    styles = method_styles(labels)
+    assert all(styles[m.label] == m.style for m in all_methods())
+    # Within one study (one figure) no two methods share colour, line and marker.
+    zoo = [get_method(n).label for n in ("infonce", "pair_cca", "spectral", "simclr", "simsiam", "supcon")]
+    assert len({styles[label][0] for label in zoo}) == len(zoo)
+
+
+def test_a_spec_names_methods_by_the_registry(tmp_path):
+    from contrastive_gmm.experiments.spec import ConfigError, MethodSpec, parse_study
+
+    m = MethodSpec.model_validate({"learner": "infonce", "temperature": 10.0})
+    assert m.display == "InfoNCE" and m.build(2, 0).temperature == 10.0
+    base = {"kind": "loss_zoo", "name": "z", "title": "Z", "seed": 0}
+    with pytest.raises((ConfigError, ValueError), match="infonce.temperature: Input should be a valid number"):
+        parse_study({**base, "learners": [{"learner": "infonce", "temperature": "lots"}]}, source="z.toml")
+    with pytest.raises((ConfigError, ValueError), match="the loss zoo needs pairs or labels"):
+        parse_study({**base, "learners": ["clip"]}, source="z.toml")
+    spec = parse_study({**base, "learners": ["simsiam", "pair_cca"]}, source="z.toml")
+    assert spec.method_names() == ["SimSiam", "pair CCA"]
+
+
+def test_fit_embedding_fits_any_registered_method():
+    X, y = cg.load_real_dataset("wine")
+    for name in ("simsiam", "supcon"):
+        emb = cg.fit_embedding(name, X, y=y, n_components=2, random_state=0)
+        assert emb.method == name and emb.transform(X).shape == (178, 2)
+        assert np.isfinite(emb.transform(X)).all()
