@@ -36,8 +36,8 @@ def test_names_and_labels_are_unique_and_both_find_the_method():
 
 
 def test_build_refuses_an_option_the_estimator_does_not_take():
-    with pytest.raises(TypeError, match="simsiam: unknown option.*temprature"):
-        get_method("simsiam").build(2, temprature=1.0)
+    with pytest.raises(TypeError, match="barlow_twins: unknown option.*temprature"):
+        get_method("barlow_twins").build(2, temprature=1.0)
 
 
 def test_figures_take_each_method_s_colour_from_the_registry():
@@ -45,27 +45,27 @@ def test_figures_take_each_method_s_colour_from_the_registry():
     styles = method_styles(labels)
     assert all(styles[m.label] == m.style for m in all_methods())
     # Within one study (one figure) no two methods share colour, line and marker.
-    zoo = [get_method(n).label for n in ("infonce", "pair_cca", "spectral", "simclr", "simsiam", "supcon")]
+    zoo = [get_method(n).label for n in ("infonce", "pair_cca", "spectral", "simclr", "simsiam", "barlow_twins", "vicreg", "supcon")]
     assert len({styles[label][0] for label in zoo}) == len(zoo)
 
 
 def test_a_spec_names_methods_by_the_registry(tmp_path):
     from contrastive_gmm.experiments.spec import ConfigError, MethodSpec, parse_study
 
-    m = MethodSpec.model_validate({"learner": "infonce", "temperature": 10.0})
-    assert m.display == "InfoNCE" and m.build(2, 0).temperature == 10.0
+    m = MethodSpec.model_validate({"learner": "vicreg", "lambda_var": 10.0})
+    assert m.display == "VICReg" and m.build(2, 0).lambda_var == 10.0
     base = {"kind": "loss_zoo", "name": "z", "title": "Z", "seed": 0}
-    with pytest.raises((ConfigError, ValueError), match="infonce.temperature: Input should be a valid number"):
-        parse_study({**base, "learners": [{"learner": "infonce", "temperature": "lots"}]}, source="z.toml")
+    with pytest.raises((ConfigError, ValueError), match="vicreg.lambda_var: Input should be a valid number"):
+        parse_study({**base, "learners": [{"learner": "vicreg", "lambda_var": "lots"}]}, source="z.toml")
     with pytest.raises((ConfigError, ValueError), match="the loss zoo needs pairs or labels"):
         parse_study({**base, "learners": ["clip"]}, source="z.toml")
-    spec = parse_study({**base, "learners": ["simsiam", "pair_cca"]}, source="z.toml")
-    assert spec.method_names() == ["SimSiam", "pair CCA"]
+    spec = parse_study({**base, "learners": ["barlow_twins", "pair_cca"]}, source="z.toml")
+    assert spec.method_names() == ["Barlow Twins", "pair CCA"]
 
 
 def test_fit_embedding_fits_any_registered_method():
     X, y = cg.load_real_dataset("wine")
-    for name in ("simsiam", "supcon"):
+    for name in ("barlow_twins", "supcon"):
         emb = cg.fit_embedding(name, X, y=y, n_components=2, random_state=0)
         assert emb.method == name and emb.transform(X).shape == (178, 2)
         assert np.isfinite(emb.transform(X)).all()

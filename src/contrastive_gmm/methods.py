@@ -12,8 +12,8 @@ when a method is built: the registry itself needs neither torch nor the learners
 
 Examples
 --------
->>> get_method("simsiam").label, get_method("SimSiam").inputs
-('SimSiam', 'pairs')
+>>> get_method("barlow_twins").label, get_method("Barlow Twins").inputs
+('Barlow Twins', 'pairs')
 >>> model = get_method("pair_cca").build(2)
 >>> type(model).__name__
 'PairCCA'
@@ -142,6 +142,8 @@ for _m in (
     Method("spectral", "spectral contrastive", "contrastive_gmm.learners.zoo:SpectralContrastiveLearner", "pairs", _P["sky"], "-", "D"),
     Method("simclr", "SimCLR", "contrastive_gmm.learners.zoo:SimCLR", "pairs", _P["orange"], "-", "v"),
     Method("simsiam", "SimSiam", "contrastive_gmm.learners.zoo:SimSiam", "pairs", _P["yellow"], "-", "P"),
+    Method("barlow_twins", "Barlow Twins", "contrastive_gmm.learners.zoo:BarlowTwins", "pairs", _P["indigo"], "-", "h"),
+    Method("vicreg", "VICReg", "contrastive_gmm.learners.zoo:VICReg", "pairs", _P["wine"], "-", "*"),
     Method("spectral_on_means", "spectral on means", "contrastive_gmm.learners.closed_form:SpectralOnMeans", "pairs",
            _P["purple"], "-", "D"),
     Method("supcon", "SupCon (labels)", "contrastive_gmm.learners.zoo:SupCon", "labels", _P["green"], ":", "^"),

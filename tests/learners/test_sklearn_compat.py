@@ -27,6 +27,8 @@ LEARNERS = [
     cg.SupCon(),
     cg.SimSiam(),
     cg.SpectralContrastiveLearner(),
+    cg.BarlowTwins(),
+    cg.VICReg(),
 ]
 
 

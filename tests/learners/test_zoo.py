@@ -208,3 +208,72 @@ def test_simsiam_rows_stay_off_constant_features():
     assert np.allclose(model.components_[:, 10:], 0.0)
     assert cg.subspace_angles(model.subspace()[:10], gmm.fisher_subspace()).max() < 10
 
+
+# ------------------------------------------------------------------ Barlow Twins and VICReg
+def _np_standardise(z):
+    return (z - z.mean(0)) / (z.std(0, ddof=1) + 1e-6)
+
+
+def test_barlow_twins_and_vicreg_losses_equal_a_float64_numpy_reference():
+    from contrastive_gmm.losses.barlow_twins import barlow_twins_loss
+    from contrastive_gmm.losses.vicreg import vicreg_loss
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(50, 4)) * [1.0, 2.0, 0.5, 3.0]
+    b = a + 0.5 * rng.normal(size=(50, 4))
+    A, B = torch.as_tensor(a), torch.as_tensor(b)
+    # Barlow Twins: cross-correlation of the standardised views, pulled to the identity.
+    c = _np_standardise(a).T @ _np_standardise(b) / 49
+    off = (c**2).sum() - (np.diag(c) ** 2).sum()
+    for lam in (None, 0.3):
+        expected = ((1 - np.diag(c)) ** 2).sum() + (0.25 if lam is None else lam) * off
+        assert float(barlow_twins_loss(A, B, lam)) == pytest.approx(expected, rel=1e-10)
+
+    # VICReg: invariance + variance hinge + off-diagonal covariance, the paper's weights.
+    def var(z):
+        return np.maximum(0.0, 1.0 - np.sqrt(z.var(0, ddof=1) + 1e-4)).mean()
+
+    def cov(z):
+        C = np.cov(z.T)
+        return ((C**2).sum() - (np.diag(C) ** 2).sum()) / z.shape[1]
+
+    expected = 25 * ((a - b) ** 2).mean() + 25 * (var(a) + var(b)) + 1 * (cov(a) + cov(b))
+    assert float(vicreg_loss(A, B)) == pytest.approx(expected, rel=1e-10)
+    assert float(vicreg_loss(A, B, 1.0, 2.0, 3.0)) == pytest.approx(((a - b) ** 2).mean() + 2 * (var(a) + var(b)) + 3 * (cov(a) + cov(b)), rel=1e-10)
+
+
+def test_barlow_twins_ignores_each_dimension_s_scale_and_vicreg_penalises_collapse():
+    from contrastive_gmm.losses.barlow_twins import barlow_twins_loss
+    from contrastive_gmm.losses.vicreg import vicreg_loss
+
+    a = torch.randn(64, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    b = a + 0.3 * torch.randn(64, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    scale = torch.tensor([10.0, 0.1, 3.0], dtype=torch.float64)
+    # Up to the 1e-6 that guards the standardisation against a constant dimension (relative 1e-5 at scale 0.1).
+    assert float(barlow_twins_loss(a * scale, b * scale)) == pytest.approx(float(barlow_twins_loss(a, b)), rel=1e-3)
+    # A collapsed embedding agrees perfectly, yet the variance term makes it the worse one.
+    assert float(vicreg_loss(0 * a, 0 * b)) > float(vicreg_loss(3 * a, 3 * b))
+
+
+@pytest.mark.parametrize("bad", [{"lambda_offdiag": -1.0}, {"lambda_offdiag": "x"}])
+def test_barlow_twins_refuses_a_bad_weight(bad):
+    X, Xp, _, _ = cg.GMM.random(3, 6, random_state=0).sample_pairs(200, random_state=0)
+    with pytest.raises((ValueError, TypeError), match="lambda_offdiag"):
+        cg.BarlowTwins(2, **bad).fit(X, Xp)
+
+
+@pytest.mark.parametrize("bad", ["lambda_inv", "lambda_var", "lambda_cov"])
+def test_vicreg_refuses_a_negative_weight(bad):
+    X, Xp, _, _ = cg.GMM.random(3, 6, random_state=0).sample_pairs(200, random_state=0)
+    with pytest.raises(ValueError, match=bad):
+        cg.VICReg(2, **{bad: -1.0}).fit(X, Xp)
+
+
+@pytest.mark.parametrize("learner", ["BarlowTwins", "VICReg"])
+def test_barlow_twins_and_vicreg_reach_pair_cca_on_a_non_isotropic_mixture(anisotropic, learner):
+    X, Xp, F, pcca = anisotropic
+    model = getattr(cg, learner)(5, random_state=0).fit(X, Xp)
+    angle = cg.subspace_angles(model.subspace(), F).max()
+    # The zoo's target: within 1.5x of pair CCA's angle, or 2 degrees of it (sampling error at n = 10000).
+    assert angle <= max(1.5 * pcca, pcca + 2.0), (angle, pcca)
+    assert model.effective_rank_ == 5

@@ -6,7 +6,9 @@ a random start, and is checked against :func:`~contrastive_gmm.predicted_subspac
 - :class:`SpectralContrastiveLearner`: HaoChen et al.'s spectral contrastive loss, trained;
 - :class:`SimCLR`: NT-Xent over both views of each pair (2B - 2 negatives per anchor);
 - :class:`SupCon`: supervised contrastive, labels as groups;
-- :class:`SimSiam`: no negatives; linear predictor and stop-gradient.
+- :class:`SimSiam`: no negatives; linear predictor and stop-gradient;
+- :class:`BarlowTwins`: cross-correlation of the two views driven to the identity;
+- :class:`VICReg`: invariance, variance and covariance terms.
 
 (SigLIP, the sigmoid pairwise loss for two modalities, is in :mod:`~contrastive_gmm.learners.two_tower`.)
 """
@@ -39,10 +41,12 @@ from contrastive_gmm.learners.training import (
 )
 from contrastive_gmm.linalg import REG_AUTO
 from contrastive_gmm.losses._common import LossFn
+from contrastive_gmm.losses.barlow_twins import barlow_twins_loss
 from contrastive_gmm.losses.nt_xent import nt_xent_loss
 from contrastive_gmm.losses.simsiam import simsiam_loss
 from contrastive_gmm.losses.spectral import spectral_contrastive_loss
 from contrastive_gmm.losses.supcon import supcon_loss
+from contrastive_gmm.losses.vicreg import vicreg_loss
 
 # ---------------------------------------------------------------------------- losses
 
@@ -290,4 +294,88 @@ class SimSiam(_PairLearner):
         del self._predictor
 
 
-__all__ = ["SpectralContrastiveLearner", "SimCLR", "SupCon", "SimSiam"]
+class BarlowTwins(_PairLearner):
+    """Linear map trained with the Barlow Twins loss (Zbontar et al. 2021): cross-correlation driven to the identity.
+
+    Each embedding dimension is standardised over the batch, so the scale of a row does not
+    matter and the output needs no whitening (``whiten_output=False`` by default); the
+    off-diagonal term keeps the dimensions decorrelated. Its linear optimum is the pair-CCA
+    subspace (:class:`~contrastive_gmm.PairCCA`).
+
+    Parameters
+    ----------
+    n_components : int
+        Embedding dimension.
+    lambda_offdiag : float or None
+        Weight of the redundancy (off-diagonal) term; ``None``: ``1 / n_components`` (the paper's
+        5e-3 is for 8192 dimensions; with a handful, the diagonal would drown it).
+    whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose, pair_whiten
+        As for :class:`~contrastive_gmm.InfoNCE`.
+
+    Examples
+    --------
+    >>> import contrastive_gmm as cg
+    >>> gmm = cg.GMM.random(4, 10, random_state=0)
+    >>> X, X_pos, _, _ = gmm.sample_pairs(5000, random_state=0)
+    >>> model = cg.BarlowTwins(3, random_state=0).fit(X, X_pos)
+    >>> bool(cg.subspace_angles(model.subspace(), gmm.fisher_subspace()).max() < 10)
+    True
+    """
+
+    _desc = "barlow twins"
+    _collapse_hint = "try whiten_output=True (orthonormal rows) or a larger lambda_offdiag"
+
+    def __init__(self, n_components: int = 2, *, lambda_offdiag: float | None = None, whiten_output: bool = False,
+                 batch_size: int = BATCH_SIZE, max_epochs: int | None = None, lr: float = LR, tol: float = TOL,
+                 patience: int = PATIENCE, reg: float | str = REG_AUTO, random_state: int | None = None, device: str = "cpu",
+                 verbose: bool = False, pair_whiten: bool = True) -> None:
+        self.lambda_offdiag = lambda_offdiag
+        self._common_init(n_components, whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose, pair_whiten)
+
+    def _make_loss(self, k: int, device: torch.device) -> tuple[LossFn, tuple[torch.Tensor, ...]]:
+        lam = 1.0 / k if self.lambda_offdiag is None else check_positive(self.lambda_offdiag, "lambda_offdiag")
+        return (lambda a, b: barlow_twins_loss(a, b, lam)), ()
+
+
+class VICReg(_PairLearner):
+    """Linear map trained with VICReg (Bardes, Ponce, LeCun 2022): invariance, variance and covariance terms.
+
+    The variance term keeps every dimension's standard deviation at 1 or more and the
+    covariance term decorrelates them, so no output whitening is needed
+    (``whiten_output=False`` by default). Its linear optimum is the pair-CCA subspace.
+
+    Parameters
+    ----------
+    n_components : int
+        Embedding dimension.
+    lambda_inv, lambda_var, lambda_cov : float
+        The weights of the invariance, variance and covariance terms (the paper's 25, 25, 1).
+    whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose, pair_whiten
+        As for :class:`~contrastive_gmm.InfoNCE`.
+
+    Examples
+    --------
+    >>> import contrastive_gmm as cg
+    >>> gmm = cg.GMM.random(4, 10, random_state=0)
+    >>> X, X_pos, _, _ = gmm.sample_pairs(5000, random_state=0)
+    >>> model = cg.VICReg(3, random_state=0).fit(X, X_pos)
+    >>> bool(cg.subspace_angles(model.subspace(), gmm.fisher_subspace()).max() < 10)
+    True
+    """
+
+    _desc = "vicreg"
+    _collapse_hint = "try a larger lambda_var, or whiten_output=True (orthonormal rows)"
+
+    def __init__(self, n_components: int = 2, *, lambda_inv: float = 25.0, lambda_var: float = 25.0, lambda_cov: float = 1.0,
+                 whiten_output: bool = False, batch_size: int = BATCH_SIZE, max_epochs: int | None = None, lr: float = LR,
+                 tol: float = TOL, patience: int = PATIENCE, reg: float | str = REG_AUTO, random_state: int | None = None,
+                 device: str = "cpu", verbose: bool = False, pair_whiten: bool = True) -> None:
+        self.lambda_inv, self.lambda_var, self.lambda_cov = lambda_inv, lambda_var, lambda_cov
+        self._common_init(n_components, whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose, pair_whiten)
+
+    def _make_loss(self, k: int, device: torch.device) -> tuple[LossFn, tuple[torch.Tensor, ...]]:
+        weights = [check_positive(getattr(self, n), n) for n in ("lambda_inv", "lambda_var", "lambda_cov")]
+        return (lambda a, b: vicreg_loss(a, b, *weights)), ()
+
+
+__all__ = ["SpectralContrastiveLearner", "SimCLR", "SupCon", "SimSiam", "BarlowTwins", "VICReg"]
