@@ -879,9 +879,9 @@ def build_report(
         "without labels, where PCA fails (Bansal, Kavis, Sanghavi, arXiv 2411.03517). Each claim is filled in from "
         "this run's results; its study's table holds the means. Angles: the largest "
         "principal angle (degrees) to the true Fisher subspace; NMI: k-means on held-out points. Each study's line "
-        "lists the setting parameters that ran (those not listed are at their defaults; in the mixture studies k and "
-        "n_noise_directions are K - 1 where not listed); in its table, a metric the "
-        "figure does not show has only the methods a claim quotes on it (results.csv has every number).",
+        "lists the setting parameters that ran (the others at their defaults; in the mixture studies k and "
+        "n_noise_directions are K - 1 unless listed); a metric its figure does not show has, in its table, only "
+        "the methods a claim quotes (results.csv has every number).",
         "",
         f"Command: `{manifest.get('command', 'cgmm')}`; "
         f"{manifest.get('n_runs', '?')} runs ({manifest.get('computed', '?')} computed, {manifest.get('reused', '?')} reused) "
@@ -892,10 +892,10 @@ def build_report(
             "`--quick`)."), ""]
           if manifest.get("quick") else []),
         f"## Claims: {n_ok} of {n_claims} supported",
-        "",
-        "Not supported: " + (", ".join(f"{name} claim {i}" for name, cs in claims.items() for i, c in enumerate(cs, 1)
-                                       if not c.holds) or "none") + ".",
     ]
+    failed = [f"{name} claim {i}" for name, cs in claims.items() for i, c in enumerate(cs, 1) if not c.holds]
+    if failed:
+        head += ["", "Not supported: " + ", ".join(failed) + "."]
     body = [_study_section(s, by_study.get(s.name, []), figures[s.name], claims[s.name]) for s in specs]
     appendix = [a for a in (_appendix(s, by_study.get(s.name, []), claims[s.name]) for s in specs) if a]
     if appendix:
