@@ -19,8 +19,8 @@ import sys
 
 import torch
 
+from contrastive_gmm.experiments.claims import setting_stats
 from contrastive_gmm.experiments.engine import collect_rows, plan, run_task
-from contrastive_gmm.experiments.report import setting_stats
 from contrastive_gmm.experiments.spec import builtin_study_files, parse_study, read_toml
 
 

@@ -6,8 +6,14 @@ import numpy as np
 import pytest
 
 import contrastive_gmm as cg
-from contrastive_gmm.experiments.report import method_styles
-from contrastive_gmm.methods import all_methods, find_method, get_method, method_names, method_of
+from contrastive_gmm.experiments.figures import method_styles
+from contrastive_gmm.methods import (
+    all_methods,
+    find_method,
+    get_method,
+    method_names,
+    method_of,
+)
 from contrastive_gmm.model_io import as_linear_map
 
 # Trained learners get a short fit (conftest's fast_options): what is tested is the wiring. Two epochs leave a trained map short of its closed form, which the learners rightly warn about.

@@ -11,7 +11,6 @@ import warnings
 
 import pytest
 
-from contrastive_gmm.experiments.spec import parse_study
 from contrastive_gmm.experiments.engine import (
     TIME_COLUMNS,
     RunFileWarning,
@@ -23,6 +22,7 @@ from contrastive_gmm.experiments.engine import (
     run_studies,
     run_task,
 )
+from contrastive_gmm.experiments.spec import parse_study
 
 
 def tiny_spec(**changes):

@@ -4,9 +4,15 @@ import math
 
 import pytest
 
-from contrastive_gmm.experiments.spec import Check, ConfigError, StudySpec, builtin_study_files, load_study, parse_study
+from contrastive_gmm.experiments.claims import Check, evaluate_check, evaluate_claims
 from contrastive_gmm.experiments.engine import StudySetting, plan, run_task
-from contrastive_gmm.experiments.report import evaluate_check, evaluate_claims
+from contrastive_gmm.experiments.spec import (
+    ConfigError,
+    StudySpec,
+    builtin_study_files,
+    load_study,
+    parse_study,
+)
 
 
 def spec(**changes):

@@ -3,10 +3,18 @@
 import numpy as np
 import pytest
 
-from contrastive_gmm.experiments.spec import ConfigError, builtin_study_files, load_study, parse_study
 from contrastive_gmm.experiments.engine import plan, run_task
-from contrastive_gmm.experiments.real_data import evaluate_single_view
-from contrastive_gmm.experiments.real_data import RealDataStudy, plot_real_data
+from contrastive_gmm.experiments.real_data import (
+    RealDataStudy,
+    evaluate_single_view,
+    plot_real_data,
+)
+from contrastive_gmm.experiments.spec import (
+    ConfigError,
+    builtin_study_files,
+    load_study,
+    parse_study,
+)
 
 
 def _spec(**changes):

@@ -19,17 +19,20 @@ from statistics import mean
 import numpy as np
 import pytest
 
-from contrastive_gmm.experiments.spec import Check, load_builtin, parse_study
-from contrastive_gmm.experiments.engine import StudySetting
-from contrastive_gmm.experiments.report import (
-    build_report,
+from contrastive_gmm.experiments.claims import (
+    Check,
     evaluate_check,
     evaluate_claims,
     format_number,
+)
+from contrastive_gmm.experiments.engine import StudySetting
+from contrastive_gmm.experiments.report import (
+    build_report,
     load_outputs,
     read_results_csv,
     write_results_csv,
 )
+from contrastive_gmm.experiments.spec import load_builtin, parse_study
 
 _NUMBER = re.compile(r"(?<![\w.])[-+−]?\d+(?:\.\d+)?(?:e[-+]\d+)?%?")
 # Fixed wording that holds a digit but quotes no result: "K - 1", "top-1", "1/K", "K/n", the √n rate and the right angle.

@@ -2,10 +2,14 @@
 
 import pytest
 
-from contrastive_gmm.experiments.spec import builtin_study_files, load_study, parse_study
 from contrastive_gmm.experiments.engine import plan, run_task
-from contrastive_gmm.experiments.multimodal import MultimodalStudy
 from contrastive_gmm.experiments.loss_zoo import ZooStudy
+from contrastive_gmm.experiments.multimodal import MultimodalStudy
+from contrastive_gmm.experiments.spec import (
+    builtin_study_files,
+    load_study,
+    parse_study,
+)
 
 
 def _values(rows, method, metric):

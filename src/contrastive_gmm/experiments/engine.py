@@ -23,7 +23,7 @@ Adding a study kind (the multimodal and real-data studies, say):
 2. Write ``run(spec, setting, seeds) -> [{"method", "metric", "value", "fit_seconds"}, ...]``
    drawing every random number from ``seeds.spawn(...)``, seeding learners with
    :func:`learner_seed` and timing fits with :func:`timed_fit` (as every built-in kind does);
-   write ``plot(spec, rows, path)`` (``report.plot_panels`` draws the usual panel figure).
+   write ``plot(spec, rows, path)`` (``figures.plot_panels`` draws the usual panel figure).
 3. Call ``register_kind("name", Spec, run, plot)`` at import, add the module to
    ``_BUILTIN_KIND_MODULES`` below, and ship a spec as ``experiments/studies/NN_name.toml`` with its
    ``[[claims]]`` and ``[quick]`` table: ``cgmm list`` and ``cgmm reproduce`` pick it up.

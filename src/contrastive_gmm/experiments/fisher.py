@@ -34,8 +34,13 @@ from typing import (
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from contrastive_gmm.experiments.engine import StudySetting, learner_seed, register_kind, timed_fit
-from contrastive_gmm.experiments.report import plot_panels
+from contrastive_gmm.experiments.engine import (
+    StudySetting,
+    learner_seed,
+    register_kind,
+    timed_fit,
+)
+from contrastive_gmm.experiments.figures import plot_panels
 from contrastive_gmm.experiments.spec import (
     MethodSpec,
     StudySpec,
@@ -380,7 +385,7 @@ def plot_fisher(spec: FisherStudy, rows: list[dict], path: Path) -> None:
     """
     import inspect
 
-    from contrastive_gmm.experiments.report import reference_slope
+    from contrastive_gmm.experiments.figures import reference_slope
 
     settings = spec.expand()
     panels = list(dict.fromkeys(s.panel for s in settings))

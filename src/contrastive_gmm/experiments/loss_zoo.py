@@ -12,8 +12,13 @@ from typing import Any, Literal, Sequence
 import numpy as np
 from pydantic import Field, model_validator
 
-from contrastive_gmm.experiments.engine import StudySetting, learner_seed, register_kind, timed_fit
-from contrastive_gmm.experiments.report import plot_panels
+from contrastive_gmm.experiments.engine import (
+    StudySetting,
+    learner_seed,
+    register_kind,
+    timed_fit,
+)
+from contrastive_gmm.experiments.figures import plot_panels
 from contrastive_gmm.experiments.spec import MethodSpec, StudySpec
 from contrastive_gmm.methods import all_methods
 from contrastive_gmm.metrics import subspace_angles

@@ -20,8 +20,13 @@ import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sklearn.decomposition import PCA
 
-from contrastive_gmm.experiments.engine import StudySetting, learner_seed, register_kind, timed_fit
-from contrastive_gmm.experiments.report import plot_panels
+from contrastive_gmm.experiments.engine import (
+    StudySetting,
+    learner_seed,
+    register_kind,
+    timed_fit,
+)
+from contrastive_gmm.experiments.figures import plot_panels
 from contrastive_gmm.experiments.spec import StudySpec, named_settings, validate_params
 from contrastive_gmm.methods import find_method, get_method, method_names
 from contrastive_gmm.metrics import energy_outside, retrieval_accuracy, subspace_angles

@@ -53,9 +53,6 @@ from contrastive_gmm.data.datasets import (
 )
 from contrastive_gmm.data.pairs import pair_indices_from_labels
 from contrastive_gmm.defaults import N_PAIRS_PER_SAMPLE, PREPROCESS_VARIANCE
-from contrastive_gmm.experiments.engine import StudySetting, learner_seed, register_kind, timed_fit
-from contrastive_gmm.experiments.report import plot_panels, setting_stats
-from contrastive_gmm.experiments.spec import StudySpec
 from contrastive_gmm.embedding import (
     _check_k,
     _warn_if_one_dimensional,
@@ -64,6 +61,15 @@ from contrastive_gmm.embedding import (
     pca_preprocessor,
     standardizer,
 )
+from contrastive_gmm.experiments.claims import setting_stats
+from contrastive_gmm.experiments.engine import (
+    StudySetting,
+    learner_seed,
+    register_kind,
+    timed_fit,
+)
+from contrastive_gmm.experiments.figures import plot_panels
+from contrastive_gmm.experiments.spec import StudySpec
 from contrastive_gmm.learners.training import single_threaded
 from contrastive_gmm.learners.two_tower import CLIP
 from contrastive_gmm.methods import all_methods, find_method, get_method
@@ -395,7 +401,7 @@ def run_real_data_study(
 def summarise(rows: Iterable[dict]) -> dict[tuple[str, str, str], tuple[float, float, int]]:
     """``(setting, method, metric) -> (mean, sd, n)`` over seeds (sd with ddof=1; 0 for one seed).
 
-    The report's :func:`~contrastive_gmm.experiments.report.setting_stats`, for any iterable of rows.
+    The report's :func:`~contrastive_gmm.experiments.claims.setting_stats`, for any iterable of rows.
     """
     return setting_stats(list(rows))
 

@@ -30,14 +30,12 @@ from __future__ import annotations
 
 import copy
 import functools
-import string
+import tomllib
 import warnings
 from importlib import resources
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any, ClassVar, Iterator, Literal, Optional
+from typing import Any, ClassVar, Iterator, Optional
 
-import tomllib
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -47,29 +45,8 @@ from pydantic import (
     model_validator,
 )
 
+from contrastive_gmm.experiments.claims import Claim
 from contrastive_gmm.experiments.engine import StudySetting, get_kind, known_kinds
-
-#: Values each kind of check exposes to its claim's sentence, as ``{name.field}``. Every check also
-#: exposes :data:`COMMON_FIELDS` and ``{name.params.<field>}``: a setting parameter (``n_pairs``,
-#: ``k``, ...) that has one value across the check's settings, so a sentence never hard-codes one.
-CHECK_FIELDS: dict[str, tuple[str, ...]] = {
-    "close": ("method", "reference", "metric", "worst_ratio", "worst_diff", "worst_setting", "worst_diff_setting",
-              "n_settings", "factor", "slack"),
-    "above": ("method", "metric", "min", "max", "min_setting", "max_setting", "threshold", "n_settings"),
-    "below": ("method", "metric", "min", "max", "min_setting", "max_setting", "threshold", "n_settings"),
-    "trend": ("method", "metric", "first", "last", "ratio", "slope", "x_first", "x_last", "factor"),
-    "flat": ("method", "metric", "min", "max", "spread", "slack", "n_settings"),
-    "beats": ("method", "reference", "metric", "min_gain", "max_gain", "worst_setting", "margin", "n_settings"),
-}
-#: Fields every check exposes: where it looked (``at``: "τ = 1 and 10", or the settings' names),
-#: the smallest and largest x it looked at, and the number of replicates behind each mean.
-COMMON_FIELDS: tuple[str, ...] = ("at", "x_lo", "x_hi", "n_seeds")
-#: The bound a reference must meet for a setting to count in a ``close`` check, where ``fail`` is unset:
-#: an angle metric's reference beyond 45 degrees has failed too, so that setting says nothing.
-DEFAULT_FAIL_ANGLE = 45.0
-
-
-_TEXT_FIELDS = {"method", "reference", "metric", "worst_setting", "worst_diff_setting", "min_setting", "max_setting", "at"}
 
 
 class ConfigError(ValueError):
@@ -79,121 +56,6 @@ class ConfigError(ValueError):
         # Keys and values come from the user's file: escape newlines and control characters so
         # the message stays one line whatever the spec holds.
         super().__init__("".join(c if c.isprintable() else repr(c)[1:-1] for c in str(message)))
-
-
-class Check(BaseModel):
-    """One measurable part of a claim, computed from the per-setting means over seeds.
-
-    - ``close``: ``method <= max(factor * reference, reference + slack)`` on every selected setting
-      (for a metric where ``better = "higher"``: ``method >= min(reference / factor, reference - slack)``).
-    - ``above`` / ``below``: ``method`` is above / below ``threshold`` on every selected setting.
-    - ``trend``: from the first to the last selected setting (one panel, by x), ``method`` grows
-      (``increasing``) or shrinks (``decreasing``) by at least ``factor`` (default 1: any change).
-    - ``flat``: ``max - min`` of ``method`` over the selected settings is at most ``slack``.
-    - ``beats``: ``method`` is better than ``reference`` by at least ``margin`` on every selected
-      setting (``method - reference >= margin`` where ``better = "higher"``; the gain is
-      ``reference - method`` where lower is better).
-
-    ``panel``, ``settings``, ``x_min`` and ``x_max`` select settings (all of them by default).
-    ``fail`` (``close`` only): a setting where the reference itself is worse than this (above it
-    where lower is better) is set aside and named in the sentence, since there every method failed;
-    it defaults to 45 degrees for angle metrics where lower is better, and to none otherwise.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    check: Literal["close", "above", "below", "trend", "flat", "beats"]
-    as_: Optional[str] = Field(None, alias="as", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    method: str
-    metric: str = "max_angle"
-    reference: Optional[str] = None
-    better: Literal["lower", "higher"] = "lower"
-    factor: Optional[float] = Field(None, gt=0)
-    slack: float = Field(2.0, ge=0)
-    margin: float = 0.0
-    threshold: Optional[float] = None
-    fail: Optional[float] = None
-    direction: Optional[Literal["increasing", "decreasing"]] = None
-    panel: Optional[str] = None
-    settings: Optional[list[str]] = None
-    x_min: Optional[float] = None
-    x_max: Optional[float] = None
-
-    @model_validator(mode="after")
-    def _needs(self) -> "Check":
-        if self.check in ("close", "beats") and self.reference is None:
-            raise ValueError(f"a '{self.check}' check needs a reference method")
-        if self.check in ("above", "below") and self.threshold is None:
-            raise ValueError(f"an '{self.check}' check needs a threshold")
-        if self.check == "trend" and self.direction is None:
-            raise ValueError("a 'trend' check needs direction = 'increasing' or 'decreasing'")
-        return self
-
-    @property
-    def label(self) -> str:
-        """The name the claim's sentence uses for this check's values."""
-        return self.as_ or self.check
-
-    @property
-    def fail_bound(self) -> float | None:
-        """The reference value beyond which a ``close`` setting is set aside (see ``fail``)."""
-        if self.check != "close":
-            return None
-        if self.fail is not None:
-            return self.fail
-        return DEFAULT_FAIL_ANGLE if self.better == "lower" and self.metric.endswith("angle") else None
-
-
-class _AnyParam:
-    """Stand-in for ``{check.params.<name>}`` when a template is validated: any name, a number."""
-
-    def __getattr__(self, name: str) -> float:
-        return 1.0
-
-
-class Claim(BaseModel):
-    """A one-sentence claim with the checks that support or contradict it.
-
-    ``text`` is a template filled from the checks' values, e.g.
-    ``"InfoNCE is within {close.worst_ratio:.2f}x of LDA"``; ``methods`` picks the columns of the
-    claim's table (all the study's methods by default).
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    text: str = Field(min_length=1)
-    checks: list[Check] = Field(min_length=1)
-    methods: Optional[list[str]] = None
-
-    @model_validator(mode="after")
-    def _placeholders(self) -> "Claim":
-        labels = [c.label for c in self.checks]
-        if len(set(labels)) != len(labels):
-            raise ValueError(f"checks need distinct names (set `as` on each); got {labels}")
-        fields = {c.label: CHECK_FIELDS[c.check] + COMMON_FIELDS for c in self.checks}
-        try:
-            parsed = list(string.Formatter().parse(self.text))
-        except ValueError as exc:
-            raise ValueError(f"text is not a valid template: {exc}") from None
-        for _, name, _, _ in parsed:
-            if name is None:
-                continue
-            head, _, attr = name.partition(".")
-            if head in fields and attr.startswith("params.") and len(attr) > len("params."):
-                continue
-            if head not in fields or attr not in fields[head]:
-                options = ", ".join(f"{{{k}.{f}}}" for k, fs in fields.items() for f in fs[:4])
-                raise ValueError(f"text uses unknown placeholder {{{name}}}; use e.g. {options}, ...")
-        # Fill the template with stand-ins of the right types, so a bad format spec fails now, not after the runs.
-        stand_ins = {
-            label: SimpleNamespace(params=_AnyParam(), **{f: ("x" if f in _TEXT_FIELDS else 1.0) for f in fs})
-            for label, fs in fields.items()
-        }
-        try:
-            self.text.format(**stand_ins)
-        except (ValueError, TypeError, IndexError, KeyError) as exc:
-            raise ValueError(f"text cannot be filled in: {exc}") from None
-        return self
 
 
 class StudySpec(BaseModel):
@@ -472,11 +334,7 @@ def load_builtin(only: list[str] | None = None, quick: bool = False) -> list[Stu
 
 
 __all__ = [
-    "CHECK_FIELDS",
-    "COMMON_FIELDS",
     "ConfigError",
-    "Check",
-    "Claim",
     "StudySpec",
     "MethodSpec",
     "describe_error",

@@ -1,16 +1,12 @@
 """Linear CLIP and SigLIP: each modality keeps the part of its Fisher subspace both can see.
 
-The mixtures they are measured on live in :mod:`contrastive_gmm.mixtures.multimodal`. A latent
-component z (weights pi) is shared by the modalities. Modality m draws
-``x = mu_m[z] + nu_m[u_m] + noise_m``: its own means per component, its own anisotropic noise,
-and optionally *private* clusters ``u_m`` that no other modality sees. Positives are the rows
-of the other modality. The population answers (THEORY.md):
-
-- per-modality Fisher subspace for z, with within = noise + private scatter;
-- ``Cov(x, y) = M_x^T diag(pi) M_y`` (noise and private parts are independent across modalities);
-- linear CLIP's target in modality x: ``Cov(x)^{-1} col(Cov(x, y))``, the CCA directions with
-  non-zero canonical correlation. It lies inside x's Fisher subspace, and is smaller when the
-  other modality cannot tell some components apart.
+One linear map per modality, trained on row-paired views ``(X, Y)`` (row i of ``Y`` is the
+positive of row i of ``X``, the other rows negatives). On the mixtures of
+:mod:`contrastive_gmm.mixtures.multimodal` (which states the population answers, THEORY.md)
+CLIP's target in modality x is ``Cov(x)^{-1} col(Cov(x, y))``, the CCA directions with non-zero
+canonical correlation: it lies inside x's Fisher subspace and drops what the other modality
+cannot see; the closed forms :class:`~contrastive_gmm.learners.closed_form.CCA` and
+:class:`~contrastive_gmm.learners.closed_form.PLSSVD` are the references.
 """
 
 from __future__ import annotations
