@@ -75,3 +75,36 @@ def test_fit_embedding_fits_any_registered_method():
         emb = cg.fit_embedding(name, X, y=y, n_components=2, random_state=0)
         assert emb.method == name and emb.transform(X).shape == (178, 2)
         assert np.isfinite(emb.transform(X)).all()
+
+
+def _subspaces(model, inputs):
+    if inputs == "two_views":
+        return [np.linalg.qr(np.asarray(W).T)[0] for W in (model.x_components_, model.y_components_)]
+    return [cg.learned_subspace(model)]
+
+
+@pytest.mark.parametrize("name", method_names())
+def test_every_method_centres_its_inputs(name, small_data, fast_options, fit_as_registered):
+    # The mixtures the other tests draw have mean zero, so a learner that forgot to centre would
+    # pass them; here every input is shifted by 5 and the fit must not move. Same seed and
+    # centred data equal to rounding: closed forms agree to 1e-6 degrees; a trained map follows
+    # the same trajectory up to float32 rounding (a degree is far more than that, and far less
+    # than the tens of degrees an uncentred fit is off).
+    m = get_method(name)
+    options = {k: v for k, v in fast_options.items() if k in m.parameters()}
+    X, Xp, z, A, B = small_data
+    shifted = (X + 5.0, Xp + 5.0, z, A + 5.0, B - 5.0)
+    plain = fit_as_registered(m, m.build(2, random_state=0, **options), small_data)
+    moved = fit_as_registered(m, m.build(2, random_state=0, **options), shifted)
+    trained = "max_epochs" in m.parameters()
+    for S, T in zip(_subspaces(plain, m.inputs), _subspaces(moved, m.inputs)):
+        assert cg.subspace_angles(S, T).max() < (1.0 if trained else 1e-6)
+
+
+def test_the_temperature_changes_infonce_s_fit(theory_setting):
+    # A learner that ignored its temperature would fit the same map at 0.1 and 10 (same seed).
+    _, X, Xp, _ = theory_setting
+    X, Xp = X[:3000], Xp[:3000]
+    cold = cg.InfoNCE(5, temperature=0.1, random_state=0, max_epochs=5).fit(X, Xp)
+    hot = cg.InfoNCE(5, temperature=10.0, random_state=0, max_epochs=5).fit(X, Xp)
+    assert cg.subspace_angles(cg.learned_subspace(cold), cg.learned_subspace(hot)).max() > 1.0

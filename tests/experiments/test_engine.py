@@ -22,7 +22,7 @@ from contrastive_gmm.experiments.engine import (
     run_studies,
     run_task,
 )
-from contrastive_gmm.experiments.spec import parse_study
+from contrastive_gmm.experiments.spec import load_builtin, parse_study
 
 
 def tiny_spec(**changes):
@@ -53,6 +53,25 @@ def test_task_key_depends_on_what_changes_numbers_only():
     assert set(keys) < {t.key for t in plan([renamed])}  # name, title and replicate count don't change a run
     reseeded = tiny_spec(seed=6)
     assert not set(t.key for t in plan([reseeded])) & set(keys)
+
+
+def test_task_key_changes_with_every_method_option_and_method_list():
+    # A key that ignored a method's options would reuse stale runs silently after a spec edit.
+    keys = {t.key for t in plan([tiny_spec()])}
+    hotter = tiny_spec(methods=[{"learner": "infonce", "batch_size": 128, "temperature": 2.0}, {"learner": "pair_cca"}, {"learner": "pca"}])
+    fewer = tiny_spec(methods=[{"learner": "infonce", "batch_size": 128}, {"learner": "pair_cca"}])
+    renamed = tiny_spec(methods=[{"learner": "infonce", "batch_size": 128, "name": "mine"}, {"learner": "pair_cca"}, {"learner": "pca"}])
+    for other in (hotter, fewer, renamed):
+        assert not {t.key for t in plan([other])} & keys
+
+
+@pytest.mark.parametrize("study", ["loss_zoo", "multimodal", "real_data"])
+def test_every_kind_keys_its_runs_by_its_methods(study):
+    spec = load_builtin([study], quick=True)[0]
+    field = "learners" if study == "loss_zoo" else "methods"
+    keys = {t.key for t in plan([spec])}
+    dropped = spec.model_copy(update={field: list(getattr(spec, field))[:-1]})
+    assert not {t.key for t in plan([dropped])} & keys
 
 
 def test_seed_sequence_comes_from_seed_and_replicate():

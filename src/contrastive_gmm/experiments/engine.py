@@ -48,7 +48,7 @@ import numpy as np
 
 
 #: Bump when the run-file layout or the meaning of a task key changes.
-RUN_FORMAT = 1
+RUN_FORMAT = 2  # 2: one learner-seed rule for every kind (loss_zoo and real_data seeds changed)
 BACKENDS = ("loky", "dask")
 #: Columns of results.csv; the time columns differ between otherwise identical runs.
 RESULT_COLUMNS = ("study", "kind", "panel", "x", "setting", "method", "seed", "metric", "value", "fit_seconds", "run_seconds", "task")
