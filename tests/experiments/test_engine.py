@@ -8,21 +8,25 @@ import subprocess
 import sys
 import time
 import warnings
+from typing import Literal
 
 import pytest
 
 from contrastive_gmm.experiments.engine import (
     TIME_COLUMNS,
+    RunFailed,
     RunFileWarning,
+    StudySetting,
     Task,
     collect_rows,
     execute,
     plan,
     read_run,
+    register_kind,
     run_studies,
     run_task,
 )
-from contrastive_gmm.experiments.spec import load_builtin, parse_study
+from contrastive_gmm.experiments.spec import StudySpec, load_builtin, parse_study
 
 
 def tiny_spec(**changes):
@@ -198,3 +202,61 @@ def test_sigkill_midway_then_rerun_equals_an_uninterrupted_run(tmp_path):
     assert resumed.exit_code == 0, resumed.output
     assert f"{8 - done} runs computed, {done} reused" in resumed.output
     assert _table(killed / "results.csv") == _table(tmp_path / "clean" / "results.csv")
+
+
+_FLAKY = {"fail_at": None}
+
+
+class _FlakySpec(StudySpec):
+    """Three settings; the run of the one named in ``_FLAKY`` raises."""
+
+    kind: Literal["flaky"] = "flaky"
+
+    def expand(self) -> list[StudySetting]:
+        return [StudySetting(f"x={x}", "x", float(x), {"x": x}) for x in (1, 2, 3)]
+
+    def method_names(self) -> list[str]:
+        return ["m"]
+
+    def metric_names(self) -> list[str]:
+        return ["v"]
+
+
+def _flaky_run(spec, setting, seeds):
+    if setting.label == _FLAKY["fail_at"]:
+        raise FloatingPointError("the fit diverged")
+    return [{"method": "m", "metric": "v", "value": setting.params["x"] * 1.0}]
+
+
+register_kind("flaky", _FlakySpec, _flaky_run, lambda spec, rows, path: None)
+
+
+def _flaky_spec():
+    return parse_study({"kind": "flaky", "name": "flaky", "title": "Flaky", "seed": 0, "seeds": 1}, source="flaky")
+
+
+def test_a_run_that_raises_names_itself_keeps_what_finished_and_resumes(tmp_path, monkeypatch):
+    monkeypatch.setitem(_FLAKY, "fail_at", "x=2")
+    tasks = plan([_flaky_spec()])
+    with pytest.raises(RunFailed, match=r"FloatingPointError: the fit diverged \(in the run of study 'flaky', setting 'x=2', replicate 0\)\. 1 of 3 runs"):
+        execute(tasks, tmp_path, n_jobs=1, progress=False)
+    assert len(list((tmp_path / "runs").glob("*.json"))) == 1  # x=1 finished before x=2 raised
+    monkeypatch.setitem(_FLAKY, "fail_at", None)
+    again = execute(tasks, tmp_path, n_jobs=1, progress=False)
+    assert (again.computed, again.reused) == (2, 1)
+    assert sorted(r["value"] for r in collect_rows(tasks, again.records)) == [1.0, 2.0, 3.0]
+
+
+def test_cgmm_run_reports_a_failed_run_in_one_line_with_exit_code_1(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from contrastive_gmm.cli import app
+
+    monkeypatch.setitem(_FLAKY, "fail_at", "x=3")
+    spec = tmp_path / "flaky.toml"
+    spec.write_text('kind = "flaky"\nname = "flaky"\ntitle = "Flaky"\nseed = 0\nseeds = 1\n')
+    result = CliRunner().invoke(app, ["run", str(spec), "--out", str(tmp_path / "out"), "--jobs", "1"])
+    assert result.exit_code == 1
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: FloatingPointError: the fit diverged (in the run of study 'flaky', setting 'x=3', replicate 0).")
+    assert line.endswith(f"`cgmm run {spec} --out {tmp_path / 'out'}` resumes.")

@@ -349,3 +349,23 @@ def test_labels_never_reach_the_warning_before_n_components_is_checked():
     for model in (cg.SimCLR(n_components="a"), cg.InfoNCE(n_components="a"), cg.PairCCA(n_components="a")):
         with pytest.raises(TypeError, match="n_components must be an integer"):
             model.fit(X, z)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here: the GPU path is tested where one exists")
+@pytest.mark.parametrize("learner", ["InfoNCE", "CLIP"])
+def test_a_fit_on_cuda_matches_the_fit_on_cpu(learner):
+    # Same seed, same whitened data: GPU and CPU differ only by float32 reduction order, which
+    # moves the fitted subspace by far less than a degree (sampling error here is several).
+    if learner == "InfoNCE":
+        gmm = cg.GMM.random(4, 12, random_state=0)
+        X, Xp, _, _ = gmm.sample_pairs(4000, random_state=1)
+        cpu, gpu = (cg.InfoNCE(3, random_state=0, device=d).fit(X, Xp) for d in ("cpu", "cuda"))
+        pairs = [(cpu.subspace(), gpu.subspace())]
+    else:
+        mm = cg.MultimodalGMM.random(4, 10, 8, random_state=0)
+        A, B, _ = mm.sample(4000, random_state=1)
+        cpu, gpu = (cg.CLIP(mm.target_dim(), random_state=0, device=d).fit(A, B) for d in ("cpu", "cuda"))
+        pairs = [(cpu.x_subspace(), gpu.x_subspace()), (cpu.y_subspace(), gpu.y_subspace())]
+    for S, T in pairs:
+        assert cg.subspace_angles(S, T).max() < 1.0
+    assert isinstance(gpu.components_ if learner == "InfoNCE" else gpu.x_components_, np.ndarray)

@@ -68,7 +68,7 @@ def _execute(
     specs: List["StudySpec"], out: Optional[Path], quick: bool, backend: Backend, scheduler: Optional[str], jobs: Optional[int], command: str
 ) -> None:
     """Run the studies into ``out`` and write the report; shared by ``reproduce`` and ``run``."""
-    from contrastive_gmm.experiments.engine import run_studies
+    from contrastive_gmm.experiments.engine import RunFailed, run_studies
     from contrastive_gmm.experiments.report import run_manifest, write_outputs
 
     if scheduler and backend is Backend.loky:
@@ -81,6 +81,10 @@ def _execute(
     except KeyboardInterrupt:
         typer.echo(f"\ninterrupted: the finished runs are in {out}/runs; `{command} --out {out}` resumes.", err=True)
         raise typer.Exit(130) from None
+    except RunFailed as exc:
+        # Not the user's input (exit 2) but a failure of the work itself: one line, and how to resume.
+        typer.echo(f"error: {one_line(exc)} Fix the cause; `{command} --out {out}` resumes.", err=True)
+        raise typer.Exit(1) from None
     manifest = run_manifest(command, quick, backend.value, execution, time.perf_counter() - start)
     report, claims = write_outputs(out, specs, rows, manifest)
     for spec in specs:

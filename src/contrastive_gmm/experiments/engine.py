@@ -92,6 +92,10 @@ class StudyKind:
 _KINDS: dict[str, StudyKind] = {}
 
 
+class RunFailed(RuntimeError):
+    """A study's run raised: which run, why, and what was kept (every run finished before it is saved)."""
+
+
 def register_kind(name: str, spec: type, run: Callable, plot: Callable) -> StudyKind:
     """Register a study kind under ``name`` (the value of ``kind`` in a spec file); returns it."""
     old = _KINDS.get(name)
@@ -222,7 +226,12 @@ def run_task(task: Task) -> dict[str, Any]:
     kind = get_kind(task.spec.kind)
     with single_threaded():
         start = time.perf_counter()
-        rows = kind.run(task.spec, task.setting, task.seed_sequence())
+        try:
+            rows = kind.run(task.spec, task.setting, task.seed_sequence())
+        except Exception as exc:
+            # The note travels with the exception out of a worker process, so the error names the run.
+            exc.add_note(f"in the run of study {task.spec.name!r}, setting {task.setting.label!r}, replicate {task.replicate}")
+            raise
         seconds = time.perf_counter() - start
     clean = []
     for row in rows:
@@ -430,10 +439,19 @@ def execute(
     with tqdm(total=len(unique), initial=reused, desc="runs", unit="run", disable=not progress, dynamic_ncols=True) as bar:
         if pending:
             stream = _dispatch_dask(pending, jobs, scheduler) if backend == "dask" else _dispatch_loky(pending, jobs)
-            for record in stream:
-                write_run(record, runs_dir)
-                records[record["key"]] = record
-                bar.update(1)
+            try:
+                for record in stream:
+                    write_run(record, runs_dir)
+                    records[record["key"]] = record
+                    bar.update(1)
+            except (ConnectionError, KeyboardInterrupt):
+                raise  # an unreachable scheduler and an interrupt are reported as such by the caller
+            except Exception as exc:
+                where = "; ".join(getattr(exc, "__notes__", [])) or "in a run"
+                raise RunFailed(
+                    f"{type(exc).__name__}: {exc} ({where}). {len(records)} of {len(unique)} runs are finished and kept "
+                    f"in {runs_dir}: run again into the same folder to compute only the rest."
+                ) from exc
     return Execution(records=records, computed=len(pending), reused=reused, seconds=time.perf_counter() - start)
 
 
@@ -482,6 +500,7 @@ __all__ = [
     "RESULT_COLUMNS",
     "TIME_COLUMNS",
     "RunFileWarning",
+    "RunFailed",
     "StudySetting",
     "StudyKind",
     "register_kind",
