@@ -144,6 +144,24 @@ def test_loky_and_dask_give_the_numbers_of_a_single_process(tmp_path):
     assert without_time(dask_rows) == without_time(local)
 
 
+def test_dask_on_local_worker_processes_gives_the_numbers_of_a_single_process(tmp_path):
+    # The backend cgmm uses with --backend dask and no scheduler: a LocalCluster of processes, which
+    # pickles every task and imports the package afresh in each worker.
+    spec = tiny_spec()
+    local, _ = run_studies([spec], tmp_path / "one", n_jobs=1, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # dask's own start-up chatter is not under test
+        rows, execution = run_studies([spec], tmp_path / "dask", backend="dask", n_jobs=2, progress=False)
+    assert execution.computed == 4
+    assert without_time(rows) == without_time(local)
+
+
+def test_an_unreachable_dask_scheduler_is_one_clear_error(tmp_path):
+    with pytest.raises(ConnectionError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9"):
+        execute(plan([tiny_spec()]), tmp_path, backend="dask", scheduler="tcp://127.0.0.1:9", progress=False)
+    assert not list((tmp_path / "runs").glob("*.json"))
+
+
 def test_bad_backend_arguments():
     with pytest.raises(ValueError, match="backend"):
         execute([], "unused", backend="spark")
