@@ -156,7 +156,11 @@ def test_two_view_protocol_on_a_digits_subset():
     value = {(r["method"], r["metric"]): r["value"] for r in rows}
     assert {m for m, _ in value} == {"CLIP (same class)", "PCA (per view)"}
     assert 0.3 < value[("CLIP (same class)", "retrieval_same_class_top1")] <= 1  # chance is ~0.1
-    assert 0 <= value[("CLIP (same class)", "retrieval_top1")] <= 1
+    # The exact partner (the other half of the same digit) among 150 held-out digits: chance 1/150.
+    # Same-class pairs teach class, yet the halves share the digit's style (0.20 measured); and an
+    # exact match is a same-class match, so it can never beat the same-class rate.
+    exact = value[("CLIP (same class)", "retrieval_top1")]
+    assert 10 / 150 < exact <= value[("CLIP (same class)", "retrieval_same_class_top1")]
     assert ("PCA (per view)", "retrieval_top1") not in value  # PCA's two views share no space
     for v in (1, 2):
         assert value[("CLIP (same class)", f"nmi_view{v}")] > 0.4

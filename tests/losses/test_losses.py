@@ -208,8 +208,14 @@ def test_clip_learnable_temperature_is_clamped_like_open_clip():
     value = loss(a, b)
     assert abs(loss.temperature - 0.01) < 1e-12 and abs(float(loss.logit_scale.detach()) - np.log(100)) < 1e-12
     assert abs(float(value.detach()) - reference_info_nce(a.numpy(), b.numpy(), 0.01, "cosine", True)) < 1e-6
+    loss.logit_scale.grad = None
     value.backward()
-    assert loss.logit_scale.grad is not None and float(loss.logit_scale.grad) != 0.0
+    # Learnable at the bound: the gradient is the loss's derivative at log(100) itself (a clamp inside
+    # the graph would give exactly 0 here and leave the scale stuck).
+    at_bound = loss.logit_scale.detach().clone().requires_grad_(True)
+    torch_reference(a, b, 1 / at_bound.exp(), "cosine", True).backward()
+    assert float(at_bound.grad) != 0.0
+    assert abs(float(loss.logit_scale.grad) - float(at_bound.grad)) < 1e-9
 
 
 def test_fixed_temperature_clip_equals_symmetric_infonce():
