@@ -41,7 +41,10 @@ def test_score_map_reads_sklearn_and_package_models():
     lda = cg.score_map(LinearDiscriminantAnalysis().fit(X, z), F, X, z, Xt, zt)
     pca = cg.score_map(PCA(3).fit(X), F, X, z, Xt, zt)
     pcca = cg.score_map(cg.PairCCA(3).fit(X, Xp), F, X, z, Xt, zt)
-    assert lda["max_angle"] < 10 and pcca["max_angle"] < 10 and pca["max_angle"] > 60
-    assert lda["nmi"] > 0.8 and pcca["nmi"] > 0.8 and pca["nmi"] < 0.2
-    assert pcca["probe_accuracy"] > 0.9
+    # Over 8 other pair samples LDA's angle ranged 1.6-2.7 degrees and pair CCA's 1.3-3.2 (1.7 and
+    # 3.0 on this one); 5 leaves room for that spread and still fails a map that is a few degrees off.
+    assert lda["max_angle"] < 5 and pcca["max_angle"] < 5 and pca["max_angle"] > 85
+    # The components are well separated: both cluster and probe perfectly here (PCA: 0.001, 0.26).
+    assert lda["nmi"] > 0.95 and pcca["nmi"] > 0.95 and pca["nmi"] < 0.05
+    assert pcca["probe_accuracy"] > 0.98 and pca["probe_accuracy"] < 0.5
     assert set(lda) == {"max_angle", "sin_max_angle", "nmi", "ari", "accuracy", "probe_accuracy"}
