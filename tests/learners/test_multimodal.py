@@ -115,9 +115,12 @@ def test_transform_follows_sklearn_cca(clip, sample):
 def test_learnable_temperature_is_learned_within_the_clamp():
     mm = cg.MultimodalGMM.random(4, 8, 6, random_state=0)
     X, Y, _ = mm.sample(3000, random_state=0)
-    model = cg.CLIP(3, temperature=0.5, similarity="cosine", learnable_temperature=True, random_state=0).fit(X, Y)
-    assert 1 / 100 <= model.temperature_ and np.isfinite(model.temperature_)
-    assert model.temperature_ != 0.5  # it was learned
+    # Learned from either side it lands on the same optimum (0.225 from starts 0.5, 0.2 and 0.05,
+    # two seeds each, measured): a temperature left at its start, or stuck at a bound, fails this.
+    hot, cold = (cg.CLIP(3, temperature=t, similarity="cosine", learnable_temperature=True, random_state=0).fit(X, Y)
+                 for t in (0.5, 0.05))
+    assert hot.temperature_ < 0.3 and cold.temperature_ > 0.15
+    assert abs(hot.temperature_ - cold.temperature_) < 0.01
     fixed = cg.CLIP(3, temperature=0.5, similarity="cosine", random_state=0, max_epochs=1).fit(X, Y)
     assert fixed.temperature_ == pytest.approx(0.5)
 

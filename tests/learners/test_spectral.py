@@ -63,6 +63,13 @@ def test_fisher_oracle_returns_the_mixtures_subspace():
     gmm = cg.GMM.random(3, 6, random_state=0)
     oracle = cg.FisherOracle(gmm).fit()
     np.testing.assert_allclose(oracle.components_.T, gmm.fisher_subspace())
+    # ... which is Fisher's: the top K - 1 generalised eigenvectors of between vs within scatter,
+    # computed here from the means, weights and covariance alone (numpy float64).
+    d = gmm.means - gmm.weights @ gmm.means
+    between = (gmm.weights[:, None] * d).T @ d
+    vals, vecs = np.linalg.eig(np.linalg.solve(gmm.within_covariance, between))
+    top = np.real(vecs[:, np.argsort(-np.real(vals))[:2]])
+    assert cg.subspace_angles(oracle.components_.T, np.linalg.qr(top)[0]).max() < 1e-6
     X, _ = gmm.sample(10, random_state=0)
     np.testing.assert_allclose(oracle.transform(X), (X - gmm.mean) @ gmm.fisher_subspace())
     with pytest.raises(ValueError, match="dimension"):
