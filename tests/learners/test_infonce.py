@@ -86,7 +86,10 @@ def test_unconstrained_cosine_collapse_is_reported_not_hidden():
     # The default keeps every direction on the same data.
     default = cg.InfoNCE(5, random_state=0).fit(X, Xp)
     assert default.effective_rank_ == 5
-    assert cg.subspace_angles(default.subspace(), gmm.fisher_subspace()).max() < 20
+    # The weakest direction is hard for any estimator at this n (pair CCA: 9.9-15.8 degrees over three
+    # samples, the default within 0.3 degrees of it each time): the bound is pair CCA's, not a number.
+    pcca = cg.subspace_angles(cg.PairCCA(5).fit(X, Xp).subspace(), gmm.fisher_subspace()).max()
+    assert cg.subspace_angles(default.subspace(), gmm.fisher_subspace()).max() < max(1.2 * pcca, pcca + 1.0)
 
 
 def test_sklearn_protocol(theory_setting, fitted):
