@@ -31,11 +31,13 @@ def test_multimodal_run_scores_every_method_against_the_oracles():
     untimed = lambda rows: [(r["method"], r["metric"], r["value"]) for r in rows]  # noqa: E731
     assert untimed(rows) == untimed(run_task(task)["rows"])  # reproducible from the seed sequence (times aside)
     clip, cca = _values(rows, "CLIP", "target_angle")[0], _values(rows, "CCA", "target_angle")[0]
-    assert clip < max(1.5 * cca, cca + 3) and cca < 15
-    assert _values(rows, "CLIP", "energy_outside")[0] < 0.05
+    # Measured on this setting at root seeds 3, 5, 7: CCA 9.4, 4.1, 4.7 degrees from the target and
+    # CLIP within 0.6 of it; energy outside Fisher at most 1.3%; same-component top-1 0.72-0.81.
+    assert clip < max(1.5 * cca, cca + 3) and cca < 14
+    assert _values(rows, "CLIP", "energy_outside")[0] < 0.03
     assert _values(rows, "PLS-SVD", "containment_angle")[0] > 20
     assert _values(rows, "PCA per modality", "containment_angle")[0] > 45
-    assert _values(rows, "CLIP", "same_component_top1")[0] > 0.5
+    assert _values(rows, "CLIP", "same_component_top1")[0] > 0.6  # chance is about 1/4
 
 
 def test_loss_zoo_run_checks_learners_against_the_prediction():
@@ -51,7 +53,7 @@ def test_loss_zoo_run_checks_learners_against_the_prediction():
     (task,) = plan([spec])
     rows = run_task(task)["rows"]
     pcca = _values(rows, "pair CCA", "angle_to_predicted")[0]
-    assert pcca < 10
+    assert pcca < 10  # 2.7-6.1 degrees measured at root seeds 4, 6, 8 (n = 4000, d = 10)
     assert _values(rows, "spectral contrastive", "angle_to_predicted")[0] < max(1.5 * pcca, pcca + 2)
     # SupCon follows the labels, not the channel: it keeps the merged direction, inside Fisher.
     assert _values(rows, "SupCon (labels)", "angle_to_predicted")[0] > 3 * max(pcca, 2)
