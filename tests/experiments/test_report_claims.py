@@ -206,6 +206,24 @@ def test_a_finished_run_quotes_only_its_own_numbers():
     assert (Path(os.environ["CGMM_REPORT_DIR"]) / "report.md").stat().st_size < 25_000
 
 
+def test_a_real_quick_run_of_a_shipped_study_supports_its_claims_with_its_own_numbers(tmp_path):
+    # The whole path a user runs, no monkeypatching: cgmm reproduce on a shipped spec (sample_size,
+    # the cheapest: about 10 s), its claims evaluated on the runs' real rows and re-checked here.
+    from typer.testing import CliRunner
+
+    from contrastive_gmm.cli import app
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["reproduce", "--quick", "--only", "sample_size", "--out", str(out), "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    specs, rows, _ = load_outputs(out)
+    assert [s.name for s in specs] == ["sample_size"] and rows
+    assert check_report_truth(specs, rows) == []
+    claims = evaluate_claims(specs[0], rows)
+    assert claims and all(c.holds for c in claims), [c.sentence for c in claims if not c.holds]
+    assert result.output.count("[supported] sample_size:") == len(claims)
+
+
 def test_quick_report_is_small_and_shows_each_table_line_once():
     specs = load_builtin(quick=True)
     rows = [r for i, spec in enumerate(specs) for r in synthetic_rows(spec, seed=i)]
