@@ -136,6 +136,10 @@ def test_more_features_than_samples_is_regularised_not_an_error(name):
         model = DEGENERATE_LEARNERS[name]().fit(A, B)
     Z = model.transform(rng.normal(size=(5, 40)))
     assert np.isfinite(model.components_).all() and np.isfinite(Z).all()
+    # Regularised, not degenerate: the pairs (1% noise apart) stay pairs in every direction
+    # (correlations 0.998-1.0 measured for each learner).
+    ZA, ZB = model.transform(A), model.transform(B)
+    assert all(np.corrcoef(ZA[:, j], ZB[:, j])[0, 1] > 0.95 for j in range(ZA.shape[1]))
 
 
 def test_whitener_is_zero_on_the_null_space_and_exact_elsewhere():
