@@ -46,10 +46,11 @@ def test_target_dimension_below_at_and_above_k_minus_1():
         r["value"] for r in runs[label] if r["method"] == method and r["metric"] == metric
     )
     for label in ("k=2", "k=3", "k=5"):
-        # Containment: a k < K - 1 span inside F, or F inside a k > K - 1 span, is a small angle.
+        # Containment: a k < K - 1 span inside F, or F inside a k > K - 1 span, is a small angle
+        # (measured at n = 1500, d = 10: pair CCA 6.0-6.9, LDA 4.3, PCA 89.5-89.7 degrees).
         assert value(label, "pair CCA", "max_angle") < 10
-        assert value(label, "LDA (labels)", "max_angle") < 10  # LDA is capped at K - 1 = 3 directions
-        assert value(label, "PCA", "max_angle") > 45
+        assert value(label, "LDA (labels)", "max_angle") < 7  # LDA is capped at K - 1 = 3 directions
+        assert value(label, "PCA", "max_angle") > 80
     assert any(r["metric"] == "top_k_angle" for r in runs["k=2"])
     assert not any(r["metric"] == "top_k_angle" for r in runs["k=3"])
 
