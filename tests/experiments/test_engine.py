@@ -278,3 +278,17 @@ def test_cgmm_run_reports_a_failed_run_in_one_line_with_exit_code_1(tmp_path, mo
     line = result.stderr.strip().splitlines()[-1]
     assert line.startswith("error: FloatingPointError: the fit diverged (in the run of study 'flaky', setting 'x=3', replicate 0).")
     assert line.endswith(f"`cgmm run {spec} --out {tmp_path / 'out'}` resumes.")
+
+
+def test_temporary_files_of_killed_writers_are_removed_once_old(tmp_path):
+    # A run killed mid-write leaves runs/.<key>.<random>.tmp; the next execute removes those older
+    # than a minute (a write takes milliseconds) and leaves a fresh one, which a live writer may own.
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    old, fresh = runs / ".abc.old.tmp", runs / ".abc.fresh.tmp"
+    old.write_text("{")
+    fresh.write_text("{")
+    os.utime(old, (time.time() - 120, time.time() - 120))
+    execute(plan([_flaky_spec()]), tmp_path, n_jobs=1, progress=False)
+    assert not old.exists() and fresh.exists()
+    assert len(list(runs.glob("*.json"))) == 3
