@@ -48,3 +48,39 @@ def test_score_map_reads_sklearn_and_package_models():
     assert lda["nmi"] > 0.95 and pcca["nmi"] > 0.95 and pca["nmi"] < 0.05
     assert pcca["probe_accuracy"] > 0.98 and pca["probe_accuracy"] < 0.5
     assert set(lda) == {"max_angle", "sin_max_angle", "nmi", "ari", "accuracy", "probe_accuracy"}
+
+
+# The tests below were written against surviving mutants (tools/mutation.py): each checks a
+# branch or message that a mutant changed without any test noticing.
+
+
+def test_score_map_sine_and_the_messages_of_its_argument_checks():
+    gmm = cg.GMM.random(3, 6, random_state=0)
+    X, Xp, z, _ = gmm.sample_pairs(2000, random_state=0)
+    model = cg.PairCCA(2).fit(X, Xp)
+    s = cg.score_map(model, gmm.fisher_subspace())
+    assert s["sin_max_angle"] == pytest.approx(np.sin(np.radians(s["max_angle"])), rel=1e-12)
+    with pytest.raises(TypeError, match="got int"):
+        cg.score_map(3)
+    with pytest.raises(ValueError, match=r"^y_test is missing: X_test and y_test must be given together; got only X_test\.$"):
+        cg.score_map(model, X_test=X)
+    with pytest.raises(ValueError, match=r"^X_train is missing: X_train and y_train must be given together; got only y_train\.$"):
+        cg.score_map(model, y_train=z, X_test=X, y_test=z)
+    with pytest.raises(ValueError, match=r"^X_test and y_test are missing: the probe trained on X_train is scored on them\.$"):
+        cg.score_map(model, X_train=X, y_train=z)
+    with pytest.raises(ValueError, match=r"input feature of the model \(6\); got 5 rows"):
+        cg.score_map(model, np.eye(5)[:, :2])
+
+
+def test_a_single_test_row_is_scored_and_retrieval_takes_only_sequences_of_k():
+    rng = np.random.default_rng(0)
+    Z, y = rng.normal(size=(40, 2)), np.repeat([0, 1], 20)
+    Z[y == 1] += 6.0  # separable: the probe gets the one test row right
+    assert cg.linear_probe_accuracy(Z, y, Z[-1:], y[-1:]) == 1.0
+    Zx = rng.normal(size=(30, 3))
+    plain = cg.retrieval_accuracy(Zx, Zx, ks=(1,))
+    assert plain == {"x_to_y_top1": 1.0, "y_to_x_top1": 1.0}  # no labels: no component scores
+    with pytest.raises(TypeError, match="ks must be a sequence of integers"):
+        cg.retrieval_accuracy(Zx, Zx, ks=5)
+    with pytest.raises(ValueError, match="components"):
+        cg.energy_outside(np.ones(3), np.eye(3)[:, :1])  # one weight vector must still be a (1, d) matrix

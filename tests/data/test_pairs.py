@@ -110,3 +110,36 @@ def test_pairs_from_indices_cross_view_and_checks():
 def test_bad_input_names_the_argument(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_defaults_make_one_clean_pair_per_sample_and_the_seed_is_passed_on():
+    X, y = cg.load_real_dataset("wine")
+    A, B = cg.pairs_from_labels(X, y, random_state=3)  # defaults: delta = 0, one pair per sample
+    P = cg.pair_indices_from_labels(y, 0.0, 1, random_state=3)
+    np.testing.assert_array_equal(A, X[P[:, 0]])
+    np.testing.assert_array_equal(B, X[P[:, 1]])
+    groups = np.repeat(np.arange(20), 3)
+    Xg = np.random.default_rng(0).normal(size=(60, 4))
+    A, B = cg.pairs_from_groups(Xg, groups, random_state=5)
+    P = cg.pair_indices_from_groups(groups, 1, 0.0, random_state=5)
+    np.testing.assert_array_equal(A, Xg[P[:, 0]])
+    np.testing.assert_array_equal(B, Xg[P[:, 1]])
+    other = cg.pairs_from_groups(Xg, groups, random_state=6)[1]
+    assert not np.array_equal(B, other)  # a different seed draws other partners (P = 1/2^60 of a tie)
+
+
+def test_pairs_from_indices_takes_one_row_and_names_the_view_at_fault():
+    X, X2 = np.ones((1, 2)), np.ones((1, 3))
+    A, B = cg.pairs_from_indices(X, [[0, 0]], X2)
+    assert A.shape == (1, 2) and B.shape == (1, 3)
+    np.testing.assert_array_equal(cg.pairs_from_indices(np.arange(4.0).reshape(2, 2), [[1, 0]])[0], [[2.0, 3.0]])
+    with pytest.raises(ValueError, match=r"^X2 must be finite"):
+        cg.pairs_from_indices(X, [[0, 0]], np.full((1, 3), np.nan))
+    with pytest.raises(ValueError, match=r"^X must be finite"):
+        cg.pairs_from_indices(np.full((1, 2), np.nan), [[0, 0]])
+    with pytest.raises(ValueError, match=r"got 2 and 3 rows"):
+        cg.pairs_from_indices(np.ones((3, 2)), [[0, 1]], np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"^X must be finite"):
+        cg.pairs_from_groups(np.full((2, 2), np.nan), [0, 0])
+    with pytest.raises(ValueError, match=r"^X must be finite"):
+        cg.pairs_from_labels(np.full((2, 2), np.nan), [0, 0])

@@ -292,3 +292,22 @@ def test_temporary_files_of_killed_writers_are_removed_once_old(tmp_path):
     execute(plan([_flaky_spec()]), tmp_path, n_jobs=1, progress=False)
     assert not old.exists() and fresh.exists()
     assert len(list(runs.glob("*.json"))) == 3
+
+
+def test_registering_a_kind_again_is_harmless_and_a_clash_names_the_first_owner():
+    # Written against surviving mutants (tools/mutation.py): what register_kind stores and when it refuses.
+    from contrastive_gmm.experiments import engine
+
+    def plot(spec, rows, path):
+        return None
+
+    kind = register_kind("flaky", _FlakySpec, _flaky_run, plot)  # the same spec class again: accepted
+    assert (kind.name, kind.spec, kind.run, kind.plot) == ("flaky", _FlakySpec, _flaky_run, plot)
+    assert engine.get_kind("flaky") is kind
+
+    class Other(_FlakySpec):
+        pass
+
+    with pytest.raises(ValueError, match=rf"^a study kind named 'flaky' is already registered by {__name__}$"):
+        register_kind("flaky", Other, _flaky_run, plot)
+    assert engine.get_kind("flaky") is kind  # the refused one replaced nothing

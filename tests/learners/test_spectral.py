@@ -123,3 +123,22 @@ def test_closed_forms_reject_bad_input(learner, X, X_pos, k, match):
 def test_constant_data_is_refused_clearly():
     with pytest.raises(ValueError, match="zero variance"):
         cg.PairCCA(1).fit(np.ones((10, 3)), np.ones((10, 3)))
+
+
+def test_spectral_on_means_orders_its_eigenpairs_and_names_itself_in_warnings():
+    # Written against surviving mutants (tools/mutation.py): the order of eigenvalues_ and
+    # components_, and the class name in the more-directions-than-classes warning.
+    gmm = cg.GMM.random(4, 7, random_state=1)
+    X, Xp, _, _ = gmm.sample_pairs(3000, random_state=1)
+    model = cg.SpectralOnMeans(3).fit(X, Xp)
+    _, _, cross = pair_moments(X, Xp)
+    vals, vecs = np.linalg.eigh(cross)
+    np.testing.assert_allclose(model.eigenvalues_, vals[::-1][:3], rtol=1e-10)
+    for row, vec in zip(model.components_, vecs[:, ::-1].T):
+        assert abs(row @ vec) == pytest.approx(1.0, abs=1e-8)  # same direction, up to sign
+    Xl, yl = gmm.sample(600, random_state=2)
+    with pytest.warns(UserWarning, match=r"^SpectralOnMeans: n_components=4 is more than"):
+        cg.SpectralOnMeans(4).fit(Xl, yl)
+    assert cg.PLSSVD().n_components == 2
+    oracle = cg.FisherOracle(gmm).fit(X[:1])  # one row is enough to check the width
+    assert oracle.components_.shape == (3, 7)

@@ -244,3 +244,20 @@ def test_fixed_temperature_clip_equals_symmetric_infonce():
 def test_module_bad_arguments(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+def test_clip_loss_defaults_dtype_and_the_learnable_temperature_bound():
+    # Written against surviving mutants (tools/mutation.py): the defaults, the float64 promotion
+    # from either side and the bound's edge (1 / temperature == max_logit_scale is allowed).
+    torch.manual_seed(0)
+    a, b = torch.randn(12, 5, dtype=torch.float64), torch.randn(12, 5, dtype=torch.float64)
+    default = cg.CLIPLoss()
+    assert default.temperature == 0.07 and default.gather_distributed is False
+    assert torch.allclose(default(a, b), cg.CLIPLoss(temperature=0.07)(a, b), rtol=0, atol=0)
+    assert not torch.allclose(default(a, b), cg.CLIPLoss(temperature=1.07)(a, b))
+    assert default(a, b.float()).dtype == torch.float64 and default(a.float(), b).dtype == torch.float64
+    assert default(a.float(), b.float()).dtype == torch.float32
+    edge = cg.CLIPLoss(temperature=0.01, learnable_temperature=True)
+    assert edge.temperature == pytest.approx(0.01, rel=1e-6)
+    with pytest.raises(ValueError, match=r"max_logit_scale = 0\.01; got 0\.005"):
+        cg.CLIPLoss(temperature=0.005, learnable_temperature=True)
