@@ -78,7 +78,8 @@ def score_table(results: dict[str, tuple[str, str]], equivalent: dict[str, str])
 
 
 def _score(counts: Counter) -> float:
-    tested = sum(counts.values()) - counts["equivalent"] - counts["skipped"]
+    # A mutant not yet run (an interrupted run) is neither killed nor survived: it is left out.
+    tested = sum(counts.values()) - counts["equivalent"] - counts["skipped"] - counts["not checked"]
     return 100.0 * counts["killed"] / tested if tested else 100.0
 
 
@@ -112,8 +113,13 @@ def main(argv: list[str] | None = None) -> int:
     stale = sorted(set(equivalent) - set(results))
     table, score = score_table(results, equivalent)
     print(table)
-    survivors = [n for n, (_, s) in results.items() if s not in KILLED and s != "skipped" and n not in equivalent]
+    not_run = sum(s == "not checked" for _, s in results.values())
+    survivors = [
+        n for n, (_, s) in results.items() if s not in KILLED | {"skipped", "not checked"} and n not in equivalent
+    ]
     print(f"\nmutation score {score:.1f}% ({len(survivors)} survivors, {len(equivalent)} listed as equivalent)")
+    if not_run:
+        print(f"{not_run} mutants not run yet (an interrupted run): the score is of the others only")
     for name in survivors:
         print(f"  {results[name][1]:9} {name}")
         if args.diffs:
