@@ -86,7 +86,8 @@ def _score(counts: Counter) -> float:
 def _row(module: str, counts: Counter) -> str:
     return (
         f"{module:44} {sum(counts.values()):7d} {counts['killed']:7d} {counts['survived']:8d} "
-        f"{counts['no tests']:7d} {counts['equivalent']:6d} {_score(counts):5.1f}%"
+        f"{counts['no tests']:7d} {counts['equivalent']:6d} "
+        + (f"{_score(counts):5.1f}%" if counts["not checked"] < sum(counts.values()) else "   n/a")
     )
 
 
