@@ -260,7 +260,7 @@ CASES += [
     case("ChannelAugmentation", "Q NaN", lambda: cg.ChannelAugmentation([[np.nan, 0.5], [0.0, 1.0]]), ValueError, "Q"),
     case("ChannelAugmentation", "Q a string", lambda: cg.ChannelAugmentation("identity"), TypeError, "Q"),
     case("ChannelAugmentation", "Q None", lambda: cg.ChannelAugmentation(None), ValueError, "Q"),
-    case("predicted_subspace", "gmm a string", lambda: cg.predicted_subspace("gmm"), TypeError, "gmm"),
+    case("predicted_subspace", "gmm a string", lambda: cg.predicted_subspace("gmm"), TypeError, "gmm.*got str"),
     case("predicted_subspace", "gmm None", lambda: cg.predicted_subspace(None), TypeError, "gmm"),
     case("predicted_subspace", "augmentation a float", lambda: cg.predicted_subspace(GMM3, 0.5), TypeError, "augmentation"),
     case("predicted_subspace", "channel of the wrong size", lambda: cg.predicted_subspace(GMM3, cg.ChannelAugmentation(np.eye(2))), ValueError, "Q"),

@@ -1,6 +1,7 @@
 """Metrics against hand-computed values."""
 
 import numpy as np
+import scipy.linalg
 import pytest
 from sklearn.decomposition import PCA
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
@@ -84,3 +85,61 @@ def test_a_single_test_row_is_scored_and_retrieval_takes_only_sequences_of_k():
         cg.retrieval_accuracy(Zx, Zx, ks=5)
     with pytest.raises(ValueError, match="components"):
         cg.energy_outside(np.ones(3), np.eye(3)[:, :1])  # one weight vector must still be a (1, d) matrix
+
+
+def test_pair_whitening_names_the_view_at_fault():
+    from contrastive_gmm.linalg import pair_whitening
+
+    Z = np.random.default_rng(0).normal(size=(20, 3))
+    with pytest.raises(ValueError, match=r"\bZ_pos\b"):
+        pair_whitening(Z, Z[:, 0])
+    with pytest.raises(ValueError, match=r"\bZ\b"):
+        pair_whitening(Z[:, 0], Z)
+
+
+def test_learned_subspace_of_an_eigen_lda_keeps_k_minus_one_directions():
+    # The eigen solver's scalings_ is d x d: only the first K - 1 columns are discriminant directions.
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+    gmm = cg.GMM.random(4, 6, random_state=0)
+    X, z = gmm.sample(4000, random_state=1)
+    lda = LinearDiscriminantAnalysis(solver="eigen").fit(X, z)
+    assert lda.scalings_.shape == (6, 6)
+    basis = cg.learned_subspace(lda)
+    assert basis.shape == (6, 3)
+    assert cg.subspace_angles(basis, gmm.fisher_subspace()).max() < 2  # 4000 samples: measured 0.43 degrees
+    assert cg.learned_subspace(LinearDiscriminantAnalysis(solver="eigen", n_components=2).fit(X, z)).shape == (6, 2)
+    with pytest.raises(TypeError, match=r"cannot read one from str:"):
+        cg.learned_subspace("lda")
+
+
+def test_cluster_scores_allow_more_clusters_than_dimensions_and_name_bad_labels():
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [8.0, 0.0], [0.0, 8.0]])
+    y = np.repeat(np.arange(3), 50)
+    Z = centres[y] + rng.normal(size=(150, 2))
+    # Three clusters in two dimensions: the bound on n_clusters is the number of rows, not of columns.
+    scores = cg.cluster_scores(Z, y, n_clusters=3)
+    assert scores["nmi"] > 0.95
+    with pytest.raises(ValueError, match="n_clusters"):
+        cg.cluster_scores(Z, y, n_clusters=151)
+    with pytest.raises(ValueError, match=r"\by\b"):
+        cg.cluster_scores(Z, np.zeros(150))
+
+
+def test_within_covariance_and_top_generalized_eigvecs_against_numpy():
+    from contrastive_gmm.linalg import top_generalized_eigvecs, within_covariance
+
+    rng = np.random.default_rng(3)
+    labels = rng.choice(3, size=500, p=[0.2, 0.3, 0.5])
+    X = rng.normal(size=(500, 4)) + np.array([[5.0, 0, 0, 0], [0, 3.0, 0, 0], [0, 0, -2.0, 0]])[labels] + 7.0
+    mean = X.mean(0)
+    cov = (X - mean).T @ (X - mean) / len(X)
+    ref = sum(((X[labels == c] - X[labels == c].mean(0)).T @ (X[labels == c] - X[labels == c].mean(0))) for c in range(3))
+    np.testing.assert_allclose(within_covariance(X, labels, mean, cov), ref / len(X), rtol=1e-10, atol=1e-12)
+    A, B = cov, ref / len(X)
+    vals, vecs = top_generalized_eigvecs(A, B, 2)
+    all_vals = scipy.linalg.eigh(A, B, eigvals_only=True)[::-1]
+    np.testing.assert_allclose(vals, all_vals[:2], rtol=1e-10)
+    assert vals[0] > vals[1]
+    np.testing.assert_allclose(A @ vecs, B @ vecs * vals, rtol=1e-8, atol=1e-10)

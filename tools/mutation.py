@@ -9,6 +9,14 @@ Usage (from the repository root, with the ``mutation`` extra installed)::
     python tools/mutation.py                  # run everything, then report (about 1-2 h on 2 cores)
     python tools/mutation.py --report-only    # report on the results already under mutants/
     python tools/mutation.py 'contrastive_gmm.linalg.*' --diffs   # rerun one module's mutants, show diffs
+    python tools/mutation.py --sample 300     # a stratified random sample of 300 mutants: the score estimated
+
+A full run is long (5464 mutants; a survivor of the training loop runs ~270 tests), so ``--sample N`` runs a
+random sample instead, stratified by module (each module's share of the sample is its share of the mutants; the
+draw is a seeded permutation, so a larger N normally extends a smaller one). Mutants of the sample that an earlier run
+already killed keep that result (adding tests cannot revive them); the others are (re)run. The score is then the
+stratified estimate ``sum_m (N_m / N) * killed_m / sampled_m`` with its 95% interval (normal approximation with
+the finite-population correction), the standard way to estimate a mutation score from a random mutant sample.
 
 The score is ``killed / (mutants - equivalent)``, where "killed" counts a failing test and a timeout, and a mutant
 that no test of the fast suite reaches counts against the score (it is a line nobody tests).
@@ -18,6 +26,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import random
 import subprocess
 import sys
 import tomllib
@@ -91,6 +101,54 @@ def _row(module: str, counts: Counter) -> str:
     )
 
 
+def stratified_sample(names_by_module: dict[str, list[str]], size: int, seed: int = 0) -> list[str]:
+    """``size`` mutants drawn at random, each module getting its share (largest remainders; at least one each).
+
+    The draw within a module is the first mutants of a seeded permutation, so a larger ``size`` with the same seed
+    normally contains a smaller one: a sample can be extended without discarding what already ran.
+    """
+    total = sum(len(v) for v in names_by_module.values())
+    if size <= 0 or total == 0:
+        raise SystemExit("--sample needs a positive size and mutants under mutants/")
+    size = min(size, total)
+    quotas = {m: size * len(v) / total for m, v in names_by_module.items()}
+    counts = {m: max(1, math.floor(q)) for m, q in quotas.items()}
+    for m in sorted(quotas, key=lambda m: counts[m] - quotas[m])[: max(0, size - sum(counts.values()))]:
+        counts[m] += 1
+    sample = []
+    for module, names in sorted(names_by_module.items()):
+        order = sorted(names)
+        random.Random(f"{seed}:{module}").shuffle(order)
+        sample += order[: min(counts[module], len(order))]
+    return sample
+
+
+def sampled_estimate(
+    results: dict[str, tuple[str, str]], sample: list[str], equivalent: dict[str, str]
+) -> tuple[float, float]:
+    """The stratified estimate of the score over all mutants, in percent, and the half-width of its 95% interval.
+
+    Each module's killed fraction among its sampled (non-equivalent) mutants is weighted by the module's number of
+    mutants; the variance adds ``w_m^2 p_m (1 - p_m) / (n_m - 1) (1 - n_m / N_m)`` over modules.
+    """
+    size: Counter = Counter(module for module, _ in results.values())
+    killed: Counter = Counter()
+    drawn: Counter = Counter()
+    for name in sample:
+        module, status = results[name]
+        if status in KILLED or name not in equivalent:
+            drawn[module] += 1
+            killed[module] += status in KILLED
+    total = sum(size[m] for m in drawn)
+    estimate = variance = 0.0
+    for module, n in drawn.items():
+        weight, p = size[module] / total, killed[module] / n
+        estimate += weight * p
+        if n > 1:
+            variance += weight**2 * p * (1 - p) / (n - 1) * (1 - n / size[module])
+    return 100.0 * estimate, 100.0 * 1.96 * math.sqrt(variance)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run mutmut (unless ``--report-only``), print the table and the survivors; exit 1 below ``--min-score``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -99,10 +157,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-only", action="store_true", help="do not run, report what mutants/ holds")
     parser.add_argument("--diffs", action="store_true", help="print each survivor's diff")
     parser.add_argument("--min-score", type=float, default=85.0, help="exit 1 below this score (percent)")
+    parser.add_argument("--sample", type=int, default=0, help="run a stratified random sample of this many mutants")
+    parser.add_argument("--seed", type=int, default=0, help="the sample's seed")
     args = parser.parse_args(argv)
 
     mutmut = [str(Path(sys.executable).with_name("mutmut"))]
-    if not args.report_only:
+    equivalent = load_equivalent(EQUIVALENT_FILE)
+    sample: list[str] = []
+    if args.sample:
+        results = load_results(ROOT / "mutants" / "src")
+        if not results:  # mutmut makes the mutants (and its test map) on a run; a pattern nothing matches runs none
+            subprocess.run([*mutmut, "run", "--max-children", str(args.jobs), "no-such-mutant*"], cwd=ROOT)
+            results = load_results(ROOT / "mutants" / "src")
+        by_module: dict[str, list[str]] = {}
+        for name, (module, _) in results.items():
+            by_module.setdefault(module, []).append(name)
+        sample = stratified_sample(by_module, args.sample, args.seed)
+        args.mutants = [n for n in sample if results[n][1] not in KILLED and n not in equivalent]
+        print(f"sample of {len(sample)} mutants (seed {args.seed}): {len(args.mutants)} to run, the rest killed before")
+    if not args.report_only and (args.mutants or not args.sample):
         run = subprocess.run([*mutmut, "run", "--max-children", str(args.jobs), *args.mutants], cwd=ROOT)
         if run.returncode != 0:
             return run.returncode
@@ -110,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     if not results:
         print("no mutation results under mutants/: run without --report-only first", file=sys.stderr)
         return 2
-    equivalent = load_equivalent(EQUIVALENT_FILE)
+    if sample:
+        return _report_sample(results, sample, equivalent, args, mutmut)
     stale = sorted(set(equivalent) - set(results))
     table, score = score_table(results, equivalent)
     print(table)
@@ -129,6 +203,30 @@ def main(argv: list[str] | None = None) -> int:
     if stale:
         print(f"\n{len(stale)} mutants listed as equivalent no longer exist (the code changed): {stale[:5]}")
     return 0 if score >= args.min_score else 1
+
+
+def _report_sample(
+    results: dict[str, tuple[str, str]],
+    sample: list[str],
+    equivalent: dict[str, str],
+    args: argparse.Namespace,
+    mutmut: list[str],
+) -> int:
+    """The per-module table of the sample, the estimated score with its interval, and the sample's survivors."""
+    table, _ = score_table({n: results[n] for n in sample}, equivalent)
+    print(table)
+    estimate, half_width = sampled_estimate(results, sample, equivalent)
+    survivors = [n for n in sample if results[n][1] not in KILLED and n not in equivalent]
+    print(
+        f"\nestimated mutation score {estimate:.1f}% +- {half_width:.1f} (95%) from a sample of {len(sample)} of "
+        f"{len(results)} mutants; {len(survivors)} sampled survivors"
+    )
+    for name in survivors:
+        print(f"  {results[name][1]:9} {name}")
+        if args.diffs:
+            diff = subprocess.run([*mutmut, "show", name], cwd=ROOT, capture_output=True, text=True).stdout
+            print("\n".join("      " + line for line in diff.splitlines()[1:]))
+    return 0 if estimate >= args.min_score else 1
 
 
 if __name__ == "__main__":

@@ -2,12 +2,14 @@
 
 import csv
 import json
+import math
 import os
 import signal
 import subprocess
 import sys
 import time
 import warnings
+from pathlib import Path
 from typing import Literal
 
 import pytest
@@ -156,10 +158,41 @@ def test_dask_on_local_worker_processes_gives_the_numbers_of_a_single_process(tm
     assert without_time(rows) == without_time(local)
 
 
-def test_an_unreachable_dask_scheduler_is_one_clear_error(tmp_path):
+def test_an_unreachable_dask_scheduler_is_one_clear_error_after_the_connect_deadline(tmp_path, monkeypatch):
+    from dask.utils import parse_timedelta
+
+    from contrastive_gmm.experiments import engine
+
+    assert parse_timedelta(engine.DASK_CONNECT_TIMEOUT) == 20  # the deadline cgmm --scheduler waits by default
+    # A 2 s deadline: the error must come from it, not from Dask's own 30 s default.
+    monkeypatch.setattr(engine, "DASK_CONNECT_TIMEOUT", "2s")
+    start = time.perf_counter()
     with pytest.raises(ConnectionError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9"):
         execute(plan([tiny_spec()]), tmp_path, backend="dask", scheduler="tcp://127.0.0.1:9", progress=False)
+    assert time.perf_counter() - start < 15
     assert not list((tmp_path / "runs").glob("*.json"))
+
+
+def test_the_local_dask_cluster_is_single_threaded_worker_processes_with_only_thread_limits():
+    distributed = pytest.importorskip("dask.distributed")
+    from contrastive_gmm.experiments import engine
+
+    names = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MALLOC_TRIM_THRESHOLD_")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # dask's own start-up chatter is not under test
+        cluster = engine._local_cluster(1)
+        try:
+            with distributed.Client(cluster) as client:
+                info = client.scheduler_info()
+                env = client.run(lambda: {n: os.environ.get(n) for n in names})
+                pids = client.run(os.getpid)
+        finally:
+            cluster.close()
+    # One worker (as asked: not one per core), one thread, in its own process, BLAS limited to one thread and
+    # none of Dask's malloc settings (which double these runs' time).
+    assert [w["nthreads"] for w in info["workers"].values()] == [1]
+    assert list(pids.values()) != [os.getpid()]
+    assert list(env.values()) == [dict.fromkeys(names[:3], "1") | {"MALLOC_TRIM_THRESHOLD_": None}]
 
 
 def test_bad_backend_arguments():
@@ -311,3 +344,134 @@ def test_registering_a_kind_again_is_harmless_and_a_clash_names_the_first_owner(
     with pytest.raises(ValueError, match=rf"^a study kind named 'flaky' is already registered by {__name__}$"):
         register_kind("flaky", Other, _flaky_run, plot)
     assert engine.get_kind("flaky") is kind  # the refused one replaced nothing
+
+
+# A kind whose runs report the process they ran in: which backend path ran a task is then observable. Workers
+# import this module when they unpickle the spec, which registers the kind there too.
+class _ProbeSpec(StudySpec):
+    """Two runs; run x waits ``waits[x]`` seconds, then reports its pid and whether x=1's file existed."""
+
+    kind: Literal["probe"] = "probe"
+    runs_dir: str = ""
+    waits: list[float] = [0.0, 0.0]
+
+    def expand(self) -> list[StudySetting]:
+        return [StudySetting(f"x={x}", "x", float(x), {"x": x}) for x in (1, 2)]
+
+
+def _probe_run(spec, setting, seeds):
+    start = time.time()
+    first = sorted(Path(spec.runs_dir).glob("*.json")) if spec.runs_dir else []
+    while spec.runs_dir and setting.params["x"] == 2 and not first and time.time() - start < spec.waits[1]:
+        time.sleep(0.05)  # the second run watches for the first run's file, which must appear while it runs
+        first = sorted(Path(spec.runs_dir).glob("*.json"))
+    time.sleep(spec.waits[0] if setting.params["x"] == 1 else 0.0)
+    rows = [{"method": "m", "metric": "pid", "value": float(os.getpid()), "fit_seconds": 0.25}]
+    return rows + [{"method": "m", "metric": "saw_first", "value": float(bool(first))}]
+
+
+register_kind("probe", _ProbeSpec, _probe_run, lambda spec, rows, path: None)
+
+
+def _probe(**fields):
+    return parse_study({"kind": "probe", "name": "probe", "title": "Probe", "seed": 0, "seeds": 1, **fields}, source="probe")
+
+
+def _values(rows, metric):
+    return [r["value"] for r in rows if r["metric"] == metric]
+
+
+def test_one_job_or_one_run_executes_in_this_process(tmp_path):
+    from contrastive_gmm.experiments import engine
+
+    rows, _ = run_studies([_probe()], tmp_path, n_jobs=1, progress=False)
+    assert _values(rows, "pid") == [os.getpid()] * 2
+    tasks = plan([_probe()])
+    assert [r["rows"][0]["value"] for r in engine._dispatch_loky(tasks[:1], 2)] == [os.getpid()]
+
+
+def test_two_jobs_run_in_two_worker_processes_and_each_run_is_saved_as_it_ends(tmp_path):
+    # Run x=1 ends after 0.5 s; run x=2 waits (up to 20 s) for x=1's file to appear while it is still running,
+    # which it does only if results come back one at a time as they end, not all together at the end.
+    spec = _probe(runs_dir=str(tmp_path / "runs"), waits=[0.5, 20.0])
+    rows, execution = run_studies([spec], tmp_path, backend="loky", n_jobs=2, progress=False)
+    pids = _values(rows, "pid")
+    assert execution.computed == 2
+    assert len(set(pids)) == 2 and os.getpid() not in pids  # one run per worker: batches of one
+    assert _values(rows, "saw_first") == [0.0, 1.0]
+
+
+def test_run_records_keep_fit_and_run_seconds_and_reject_a_row_without_a_value(tmp_path, monkeypatch):
+    spec = _probe(waits=[0.2, 0.0])
+    tasks = plan([spec])
+    record = run_task(tasks[0])
+    assert record["rows"][0]["fit_seconds"] == 0.25 and math.isnan(record["rows"][1]["fit_seconds"])
+    assert 0.2 <= record["run_seconds"] < 30
+    rows = collect_rows(tasks[:1], {tasks[0].key: record})
+    assert [r["fit_seconds"] for r in rows][0] == 0.25 and math.isnan(rows[1]["fit_seconds"])
+    assert rows[0]["run_seconds"] == record["run_seconds"]
+    monkeypatch.setattr(engine_module(), "get_kind", lambda name: _Kind(lambda *a: [{"method": "m", "metric": "v"}]))
+    with pytest.raises(ValueError, match=r"^the 'probe' run function returned a row without \['value'\]: "):
+        run_task(tasks[0])
+
+
+class _Kind:
+    def __init__(self, run):
+        self.run = run
+
+
+def engine_module():
+    from contrastive_gmm.experiments import engine
+
+    return engine
+
+
+def test_run_files_are_written_through_a_hidden_temporary_file_beside_them(tmp_path, monkeypatch):
+    # The clean-up of killed writers removes runs/.*.tmp: the temporary file must be named and placed so.
+    engine = engine_module()
+    tasks = plan([_probe()])
+    record = run_task(tasks[0])
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    moves = []
+    real_replace = os.replace
+    monkeypatch.setattr(engine.os, "replace", lambda src, dst: (moves.append((src, dst)), real_replace(src, dst)))
+    path = engine.write_run(record, runs)
+    (src, dst), = moves
+    assert Path(src).parent == runs and Path(src).name.startswith(f".{record['key']}.") and src.endswith(".tmp")
+    assert Path(dst) == path == runs / f"{record['key']}.json"
+    saved = read_run(path, record["key"])
+    assert saved["key"] == record["key"] and saved["rows"][0] == record["rows"][0]
+
+    def refuse(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(engine.os, "replace", refuse)
+    with pytest.raises(OSError, match="disk full"):
+        engine.write_run(dict(record, key="other"), runs)
+    assert sorted(p.name for p in runs.iterdir()) == [path.name]  # the temporary file went with the failure
+
+
+def test_a_failure_outside_any_run_says_so_and_bad_n_jobs_is_named(tmp_path, monkeypatch):
+    engine = engine_module()
+
+    def full_disk(record, runs_dir):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(engine, "write_run", full_disk)
+    with pytest.raises(RunFailed, match=r"^OSError: disk full \(in a run\)\. 0 of 2 runs are finished"):
+        execute(plan([_probe()]), tmp_path, n_jobs=1, progress=False)
+    with pytest.raises(ValueError, match=r"^n_jobs must be at least 1; got 0$"):
+        execute(plan([_probe()]), tmp_path, n_jobs=0, progress=False)
+
+
+def test_run_studies_passes_the_scheduler_on(tmp_path, monkeypatch):
+    monkeypatch.setattr(engine_module(), "DASK_CONNECT_TIMEOUT", "1s")
+    with pytest.raises(ConnectionError, match="tcp://127.0.0.1:9"):
+        run_studies([_probe()], tmp_path, backend="dask", scheduler="tcp://127.0.0.1:9", progress=False)
+
+
+def test_the_progress_bar_counts_runs(tmp_path, capsys):
+    execute(plan([_probe()]), tmp_path, n_jobs=1, progress=True)
+    err = capsys.readouterr().err
+    assert "runs: 100%" in err and "2/2" in err and ("run/s" in err or "s/run" in err)

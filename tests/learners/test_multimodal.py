@@ -1,6 +1,9 @@
 """Multimodal mixtures, CLIP and its baselines against the population oracles."""
 
+import warnings
+
 import numpy as np
+import scipy.linalg
 import pytest
 from sklearn.cross_decomposition import CCA as SklearnCCA
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
@@ -182,3 +185,124 @@ def test_energy_outside():
     assert cg.energy_outside(np.array([[0.0, 0.0, 3.0, 0.0]]), F) == 1.0
     with pytest.raises(ValueError, match="match the subspace"):
         cg.energy_outside(np.ones((1, 3)), F)
+
+
+def test_canonical_correlations_against_a_cholesky_reference(mm):
+    # Population canonical correlations are the singular values of Lx^-1 Cov(x, y) Ly^-T for Cholesky factors of
+    # the two covariances: a different factorisation from the symmetric inverse square roots the library uses.
+    Lx, Ly = np.linalg.cholesky(mm.covariance(0)), np.linalg.cholesky(mm.covariance(1))
+    K = scipy.linalg.solve_triangular(Lx, mm.cross_covariance(0, 1), lower=True)
+    ref = np.linalg.svd(scipy.linalg.solve_triangular(Ly, K.T, lower=True), compute_uv=False)
+    rho = mm.canonical_correlations()
+    assert rho.shape == (mm.target_dim(),) == (4,)
+    np.testing.assert_allclose(rho, ref[:4], rtol=1e-9)
+    np.testing.assert_allclose(mm.canonical_correlations(1, 0), rho, rtol=1e-9)
+    assert np.all(np.diff(rho) <= 0) and 0 < rho[-1] and rho[0] < 1
+    # On a sample of 100000 rows, the sample canonical correlations agree to ~1/sqrt(n) = 0.003.
+    X, Y, _ = mm.sample(100_000, random_state=5)
+    A, B = X - X.mean(0), Y - Y.mean(0)
+    _, _, sample_rho = cca_directions(A.T @ A / len(A), B.T @ B / len(B), A.T @ B / len(A), 4)
+    np.testing.assert_allclose(sample_rho, rho, atol=0.02)
+
+
+def test_fisher_rank_merges_means_equal_to_round_off_and_keeps_weak_ones():
+    # Four components: the fourth's x-mean equals the first's up to 1e-8 (a merge in all but round-off, below the
+    # 1e-9 relative tolerance at this scale of ~70), the second is 100 away and the third only 1: rank 2.
+    # numpy's default tolerance (~1e-13 here) would count the 1e-8 difference as a direction; a tolerance
+    # relative to the wrong scale would drop the weak one or keep the round-off one.
+    means = np.array([[0.0, 0.0, 0.0], [100.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1e-8]])
+    x = cg.Modality(means, np.eye(3))
+    y = cg.Modality(np.eye(4) * 5.0, np.eye(4))
+    mm4 = cg.MultimodalGMM([x, y])
+    assert mm4.fisher_rank(0) == 2
+    assert mm4.fisher_rank(1) == 3
+
+
+def test_two_view_transform_centres_each_view_and_checks_each_by_name():
+    # Shifted views: the scores of the training pairs must have mean zero in both views (each view minus its own
+    # mean), and a single row is a valid input to transform.
+    mm = cg.MultimodalGMM.random(3, 6, 5, random_state=4)
+    X, Y, _ = mm.sample(3000, random_state=0)
+    X, Y = X + 5.0, Y - 3.0
+    model = cg.CCA(2).fit(X, Y)
+    xs, ys = model.transform(X, Y)
+    np.testing.assert_allclose(xs.mean(0), 0, atol=1e-8)
+    np.testing.assert_allclose(ys.mean(0), 0, atol=1e-8)
+    one_x, one_y = model.transform(X[:1], Y[:1])
+    np.testing.assert_allclose(one_y, ys[:1], rtol=1e-10, atol=1e-12)
+    assert model.transform(X[:1]).shape == (1, 2)
+    with pytest.raises(ValueError, match=r"^X has 4 features, but CCA is expecting 6 features as input\.$"):
+        model.transform(X[:, :4], Y)
+    with pytest.raises(ValueError, match=r"^Y has 4 features, but CCA is expecting 5 features as input\.$"):
+        model.transform(X, Y[:, :4])
+    with pytest.raises(ValueError, match=r"\bY\b.*2-D|2-D.*\bY\b"):
+        model.transform(X, Y[:, 0])
+    with pytest.raises(ValueError, match=r"\bX\b.*2-D|2-D.*\bX\b"):
+        model.transform(X[:, 0], Y)
+
+
+def test_clip_trains_on_the_symmetric_infonce_at_its_temperature():
+    import torch
+
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(32, 3, generator=g, dtype=torch.float64), torch.randn(32, 3, generator=g, dtype=torch.float64)
+    loss, extra, final_temperature = cg.CLIP(3)._make_loss(0.3, "cosine", torch.device("cpu"))
+    assert extra == () and final_temperature() == pytest.approx(0.3, rel=1e-6)  # a float32 log-scale
+    # The scale is a float32 parameter: 1/0.3 to float32 precision (relative 6e-8) moves the loss by ~1e-8.
+    torch.testing.assert_close(loss(a, b), cg.info_nce(a, b, temperature=0.3, symmetric=True), rtol=1e-6, atol=0)
+    assert not torch.isclose(loss(a, b), cg.info_nce(a, b, temperature=0.3, symmetric=False))
+    loss, extra, _ = cg.CLIP(3, learnable_temperature=True)._make_loss(0.3, "cosine", torch.device("cpu"))
+    assert len(extra) == 1 and extra[0].requires_grad and float(extra[0].detach()) == pytest.approx(np.log(1 / 0.3))
+
+
+def test_random_multimodal_mixture_passes_its_noise_and_private_options_through():
+    # n_noise_directions high-variance (noise_variance = 25) directions in each modality's noise; default K - 1.
+    for asked, expected in ((None, 2), (1, 1), (3, 3)):
+        mm3 = cg.MultimodalGMM.random(3, 6, 6, n_noise_directions=asked, random_state=0)
+        for m in mm3.modalities:
+            assert int(np.sum(np.linalg.eigvalsh(m.covariance) > 10)) == expected
+    # P private clusters need P - 1 dimensions: exactly enough is allowed.
+    mm3 = cg.MultimodalGMM.random(3, 4, 4, n_private_x=5, random_state=0)
+    assert mm3.modalities[0].private_means.shape == (5, 4)
+    with pytest.raises(ValueError, match="too small for n_private_x = 6"):
+        cg.MultimodalGMM.random(3, 4, 4, n_private_x=6, random_state=0)
+
+
+def test_modality_stores_private_clusters_as_arrays_and_mixtures_report_mismatched_sizes():
+    m = cg.Modality([[0.0, 0.0], [3.0, 0.0]], np.eye(2), private_means=[[0.0, 2.0], [0.0, -2.0]])
+    assert isinstance(m.private_means, np.ndarray) and m.private_means.dtype == np.float64
+    np.testing.assert_allclose(m.private_scatter(), [[0.0, 0.0], [0.0, 4.0]])
+    three = cg.Modality(np.zeros((3, 2)) + np.arange(3)[:, None], np.eye(2))
+    four = cg.Modality(np.zeros((4, 5)) + np.arange(4)[:, None], np.eye(5))
+    with pytest.raises(ValueError, match=r"same number \(>= 2\) of component means; got \[3, 4\]\.$"):
+        cg.MultimodalGMM([three, four])
+
+
+def test_clip_target_defaults_to_the_other_modality(mm):
+    np.testing.assert_allclose(mm.clip_target(1), mm.clip_target(1, 0))
+    np.testing.assert_allclose(mm.clip_target(), mm.clip_target(0, 1))
+    assert mm.clip_target(0).shape == (30, mm.target_dim()) and mm.clip_target(1).shape == (20, mm.target_dim())
+
+
+def test_cca_shrinks_each_view_by_its_own_estimate():
+    # Fewer rows than features in both views: reg="auto" shrinks each covariance, by an amount estimated per view.
+    from contrastive_gmm.linalg import covariance_regularisation, ridge, two_view_moments
+
+    mm5 = cg.MultimodalGMM.random(3, 30, 25, random_state=6)
+    X, Y, _ = mm5.sample(60, random_state=0)
+    model = cg.CCA(2, pair_whiten=False).fit(X, Y)
+    assert model.x_shrinkage_ > 0.05 and model.y_shrinkage_ > 0.05 and model.x_shrinkage_ != model.y_shrinkage_
+    mx, my, Sxx, Syy, Sxy = two_view_moments(X, Y)
+    (rx, sx), (ry, sy) = covariance_regularisation("auto", X, mx), covariance_regularisation("auto", Y, my)
+    _, _, rho = cca_directions(ridge(Sxx, rx, sx), ridge(Syy, ry, sy), Sxy, 2)
+    np.testing.assert_allclose(model.correlations_, rho, rtol=1e-10)
+
+
+def test_clip_stops_at_max_epochs_and_names_itself_in_its_progress_bar(capsys):
+    mm3 = cg.MultimodalGMM.random(3, 6, 5, random_state=0)
+    A, B, _ = mm3.sample(500, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", cg.ClosedFormWarning)  # three epochs are far from the optimum, as meant
+        model = cg.CLIP(2, max_epochs=3, verbose=True, random_state=0).fit(A, B)
+    assert model.n_iter_ == 3
+    assert "CLIP" in capsys.readouterr().err

@@ -277,3 +277,49 @@ def test_barlow_twins_and_vicreg_reach_pair_cca_on_a_non_isotropic_mixture(aniso
     # The zoo's target: within 1.5x of pair CCA's angle, or 2 degrees of it (sampling error at n = 10000).
     assert angle <= max(1.5 * pcca, pcca + 2.0), (angle, pcca)
     assert model.effective_rank_ == 5
+
+
+def test_barlow_twins_weighs_off_diagonal_terms_by_one_over_k_unless_told():
+    from contrastive_gmm.losses.barlow_twins import barlow_twins_loss
+
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(64, 4, generator=g, dtype=torch.float64), torch.randn(64, 4, generator=g, dtype=torch.float64)
+    default_loss, extra = cg.BarlowTwins(4)._make_loss(4, torch.device("cpu"))
+    assert extra == ()
+    torch.testing.assert_close(default_loss(a, b), barlow_twins_loss(a, b, 0.25), rtol=1e-12, atol=0)
+    assert not torch.isclose(default_loss(a, b), barlow_twins_loss(a, b, 0.5))
+    told, _ = cg.BarlowTwins(4, lambda_offdiag=0.1)._make_loss(4, torch.device("cpu"))
+    torch.testing.assert_close(told(a, b), barlow_twins_loss(a, b, 0.1), rtol=1e-12, atol=0)
+    with pytest.raises(ValueError, match=r"^lambda_offdiag must be"):
+        cg.BarlowTwins(4, lambda_offdiag=-1.0)._make_loss(4, torch.device("cpu"))
+
+
+def test_simsiam_loss_and_vicreg_module_equal_a_float64_numpy_reference():
+    from contrastive_gmm.losses.simsiam import simsiam_loss
+    from contrastive_gmm.losses.vicreg import VICRegLoss, vicreg_loss
+
+    rng = np.random.default_rng(4)
+    a, b = rng.normal(size=(40, 3)) * [1.0, 2.0, 0.5] + 3.0, rng.normal(size=(40, 3))
+    P = rng.normal(size=(3, 3))
+
+    def standardise(z):
+        return (z - z.mean(0)) / (z.std(0, ddof=1) + 1e-6)
+
+    def cosine(u, v):
+        return np.sum(u * v, 1) / np.linalg.norm(u, axis=1) / np.linalg.norm(v, axis=1)
+
+    sa, sb = standardise(a), standardise(b)
+    dot = 0.5 * ((((sa @ P.T) - sb) ** 2).sum(1).mean() + (((sb @ P.T) - sa) ** 2).sum(1).mean())
+    cos = -0.5 * (cosine(a @ P.T, b).mean() + cosine(b @ P.T, a).mean())
+    A, B, T = torch.tensor(a), torch.tensor(b), torch.tensor(P)
+    assert float(simsiam_loss(A, B, T, "dot")) == pytest.approx(dot, rel=1e-10)
+    assert float(simsiam_loss(A, B, T)) == pytest.approx(cos, rel=1e-10)
+    assert float(VICRegLoss(2.0, 3.0, 4.0)(A, B)) == pytest.approx(float(vicreg_loss(A, B, 2.0, 3.0, 4.0)), rel=1e-12)
+    assert float(VICRegLoss()(A, B)) == pytest.approx(float(vicreg_loss(A, B, 25.0, 25.0, 1.0)), rel=1e-12)
+
+
+def test_simsiam_on_labels_warns_when_asked_for_more_directions_than_classes_allow():
+    gmm = cg.GMM.random(2, 5, random_state=0)
+    X, z = gmm.sample(400, random_state=0)
+    with pytest.warns(UserWarning, match=r"^SimSiam: n_components=3 is more than the number of classes - 1 = 1"):
+        cg.SimSiam(3, max_epochs=2, random_state=0).fit(X, z)

@@ -261,3 +261,21 @@ def test_clip_loss_defaults_dtype_and_the_learnable_temperature_bound():
     assert edge.temperature == pytest.approx(0.01, rel=1e-6)
     with pytest.raises(ValueError, match=r"max_logit_scale = 0\.01; got 0\.005"):
         cg.CLIPLoss(temperature=0.005, learnable_temperature=True)
+
+
+def test_info_nce_defaults_are_symmetric_cosine_at_half_temperature():
+    g = torch.Generator().manual_seed(1)
+    a, b = torch.randn(16, 3, generator=g, dtype=torch.float64), torch.randn(16, 3, generator=g, dtype=torch.float64)
+    explicit = cg.info_nce(a, b, temperature=0.5, similarity="cosine", symmetric=True, gather_distributed=False)
+    torch.testing.assert_close(cg.info_nce(a, b), explicit, rtol=1e-12, atol=0)
+    assert not torch.isclose(cg.info_nce(a, b, symmetric=False), explicit)
+    assert not torch.isclose(cg.info_nce(a, b, temperature=1.5), explicit)
+
+
+def test_info_nce_loss_module_defaults_match_the_function():
+    g = torch.Generator().manual_seed(2)
+    a, b = torch.randn(16, 3, generator=g, dtype=torch.float64), torch.randn(16, 3, generator=g, dtype=torch.float64)
+    torch.testing.assert_close(cg.InfoNCELoss()(a, b), cg.info_nce(a, b, temperature=0.5), rtol=1e-12, atol=0)
+    # Outside a process group gathering is a no-op, so its default (off) is checked where it is stored.
+    assert cg.InfoNCELoss().gather_distributed is False
+    assert cg.InfoNCELoss(gather_distributed=1).gather_distributed is True

@@ -127,3 +127,71 @@ def test_sampling_is_reproducible():
     b = gmm.sample_pairs(50, cg.NoisyComponent(0.5), random_state=7)
     for u, v in zip(a, b):
         np.testing.assert_array_equal(u, v)
+
+
+def test_predicted_subspace_is_the_sample_pair_correlation_problem_off_centre():
+    # Shifted means and a channel that changes the positives' component frequencies (so the pooled mean of anchors
+    # and positives is not the mixture mean): centring at the wrong point or mis-weighting a moment moves the
+    # eigenvalues. The reference is the same generalised eigenproblem on 400000 sampled pairs; the eigenvalues are
+    # pair correlations, whose sampling error is ~1/sqrt(n) = 0.0016, so 0.01 is ~6 sd.
+    base = cg.GMM.random(3, 5, weights=[0.2, 0.3, 0.5], random_state=3)
+    gmm = cg.GMM(base.means + 5.0, base.within_covariance, base.weights)
+    aug = cg.ChannelAugmentation([[0.6, 0.4, 0.0], [0.1, 0.9, 0.0], [0.0, 0.3, 0.7]])
+    pred = cg.predicted_subspace(gmm, aug)
+    n = 400_000
+    X, Xp, _, _ = gmm.sample_pairs(n, aug, random_state=4)
+    m = (X.mean(0) + Xp.mean(0)) / 2
+    A, B = X - m, Xp - m
+    C = A.T @ B / n
+    vals, vecs = scipy.linalg.eigh((C + C.T) / 2, (A.T @ A + B.T @ B) / (2 * n))
+    vals, vecs = vals[::-1], vecs[:, ::-1]
+    np.testing.assert_allclose(pred.eigenvalues, vals, atol=0.01)
+    assert pred.dim == int(np.sum(vals > 0.01)) == 2
+    assert pred.subspace.shape == (5, 2)
+    assert cg.subspace_angles(pred.subspace, vecs[:, :2]).max() < 2.0
+    assert pred.gap == pytest.approx(pred.eigenvalues[1] - pred.eigenvalues[2], abs=1e-12)
+    # All d directions asked for: no eigenvalue after the last, so the gap is the last eigenvalue itself.
+    every = cg.predicted_subspace(gmm, aug, n_components=5)
+    assert every.subspace.shape == (5, 5)
+    assert every.gap == pytest.approx(every.eigenvalues[4], abs=1e-12)
+
+
+def test_predicted_subspace_of_a_channel_that_forgets_the_component_is_empty():
+    # Every row of Q equal to the weights: the positive says nothing about its anchor, C = 0, nothing to learn;
+    # the subspace falls back to one direction so that callers still get a (d, 1) basis.
+    gmm = cg.GMM.random(3, 5, weights=[0.2, 0.3, 0.5], random_state=3)
+    pred = cg.predicted_subspace(gmm, cg.ChannelAugmentation(np.tile(gmm.weights, (3, 1))))
+    assert pred.dim == 0
+    assert pred.subspace.shape == (5, 1)
+    np.testing.assert_allclose(pred.eigenvalues, 0, atol=1e-9)
+
+
+def test_a_channel_is_renormalised_to_exact_row_sums_and_a_bad_one_shows_its_row_sums():
+    # Rows within 1e-8 of summing to one (round-off from the user's arithmetic) are accepted and divided by their
+    # own sums, row by row, so that sampling sees an exactly stochastic matrix.
+    Q = np.array([[0.3, 0.7 + 5e-9], [0.6 - 3e-9, 0.4]])
+    aug = cg.ChannelAugmentation(Q)
+    np.testing.assert_allclose(aug.Q.sum(axis=1), 1.0, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(aug.Q, Q / Q.sum(axis=1, keepdims=True), rtol=1e-15)
+    with pytest.raises(ValueError, match=r"row sums are \[1\.234568 1\.      \]\.$"):
+        cg.ChannelAugmentation([[0.6, 0.6345678], [0.5, 0.5]])
+    with pytest.raises(ValueError, match=r"Q is 2 x 2 but the mixture has 3 components"):
+        cg.predicted_subspace(cg.GMM.random(3, 4, random_state=0), aug)
+
+
+def test_augmentations_compare_hash_and_print_by_their_parameters():
+    # Studies key their runs by these objects: equal parameters must be equal and hash alike, different ones not.
+    assert cg.NoisyComponent(0.25) == cg.NoisyComponent(0.25)
+    assert hash(cg.NoisyComponent(0.25)) == hash(cg.NoisyComponent(0.25))
+    assert cg.NoisyComponent(0.25) != cg.NoisyComponent(0.5)
+    assert cg.SameComponent() == cg.SameComponent() and cg.SameComponent() != cg.NoisyComponent(0.0)
+    assert hash(cg.SameComponent()) != hash(cg.NoisyComponent(0.0))
+    assert repr(cg.NoisyComponent(0.25)) == "NoisyComponent(delta=0.25)"
+    assert repr(cg.SameComponent()) == "SameComponent()"
+    a, b = cg.ChannelAugmentation([[0.5, 0.5], [0.0, 1.0]]), cg.ChannelAugmentation([[0.5, 0.5], [0.0, 1.0]])
+    assert a == b and hash(a) == hash(b)
+    other = cg.ChannelAugmentation([[0.5, 0.5], [0.1, 0.9]])
+    assert a != other and hash(a) != hash(other)
+    assert a != cg.SameComponent() and cg.SameComponent() != a
+    assert repr(a) == "ChannelAugmentation(Q=[[0.5, 0.5], [0.0, 1.0]])"
+    assert repr(cg.ChannelAugmentation([[1 / 3, 2 / 3], [0.0, 1.0]])) == "ChannelAugmentation(Q=[[0.333, 0.667], [0.0, 1.0]])"

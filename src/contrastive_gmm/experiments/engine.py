@@ -353,39 +353,50 @@ def _dispatch_loky(tasks: Sequence[Task], n_jobs: int) -> Iterator[dict[str, Any
     yield from parallel(delayed(run_task_in_worker)(t, os.getpid()) for t in tasks)
 
 
-def _dispatch_dask(tasks: Sequence[Task], n_jobs: int, scheduler: str | None) -> Iterator[dict[str, Any]]:
+#: How long a client waits for a scheduler it cannot reach before the run fails with a ConnectionError.
+DASK_CONNECT_TIMEOUT = "20s"
+
+
+def _local_cluster(n_jobs: int) -> Any:
+    """``n_jobs`` single-threaded Dask worker processes, no dashboard, only errors logged."""
     import logging
 
     import dask
-    from dask.distributed import Client, LocalCluster, as_completed
+    from dask.distributed import LocalCluster
 
     # Dask's default worker environment sets MALLOC_TRIM_THRESHOLD_, which makes glibc unmap every large
     # numpy buffer on free: these runs then take twice as long. Local workers keep only the thread limits.
     single = {name: "1" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
     with dask.config.set({"distributed.nanny.pre-spawn-environ": single}):
-        cluster = None
-        try:
-            if scheduler:
-                client = Client(scheduler, timeout="20s")
-            else:
-                cluster = LocalCluster(
-                    n_workers=n_jobs, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
-                )
-                client = Client(cluster)
-        except (OSError, TimeoutError) as exc:
-            if cluster is not None:
-                cluster.close()
-            raise ConnectionError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
-        try:
-            # The task key names the future: a scheduler that still holds a finished run returns it.
-            futures = [client.submit(run_task, t, key=f"cgmm-run-{t.key}") for t in tasks]
-            for future in as_completed(futures):
-                yield future.result()
-                future.release()
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+        return LocalCluster(
+            n_workers=n_jobs, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+        )
+
+
+def _dispatch_dask(tasks: Sequence[Task], n_jobs: int, scheduler: str | None) -> Iterator[dict[str, Any]]:
+    from dask.distributed import Client, as_completed
+
+    cluster = None
+    try:
+        if scheduler:
+            client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT)
+        else:
+            cluster = _local_cluster(n_jobs)
+            client = Client(cluster)
+    except (OSError, TimeoutError) as exc:
+        if cluster is not None:
+            cluster.close()
+        raise ConnectionError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    try:
+        # The task key names the future: a scheduler that still holds a finished run returns it.
+        futures = [client.submit(run_task, t, key=f"cgmm-run-{t.key}") for t in tasks]
+        for future in as_completed(futures):
+            yield future.result()
+            future.release()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def execute(
