@@ -143,3 +143,9 @@ def test_within_covariance_and_top_generalized_eigvecs_against_numpy():
     np.testing.assert_allclose(vals, all_vals[:2], rtol=1e-10)
     assert vals[0] > vals[1]
     np.testing.assert_allclose(A @ vecs, B @ vecs * vals, rtol=1e-8, atol=1e-10)
+
+
+def test_energy_outside_wants_a_k_by_d_map():
+    with pytest.raises(ValueError, match="components"):
+        cg.energy_outside(np.ones(3), np.eye(3)[:, :1])
+    assert cg.energy_outside(np.array([[1.0, 1.0, 0.0]]), np.eye(3)[:, :1]) == pytest.approx(0.5)

@@ -37,3 +37,32 @@ def test_equivalent_mutants_need_a_reason(tmp_path):
     with pytest.raises(SystemExit, match="without a reason"):
         mutation.load_equivalent(listed)
     assert mutation.load_equivalent(tmp_path / "missing.toml") == {}
+
+
+def test_stratified_sample_gives_each_module_its_share_and_extends_with_the_same_seed():
+    names = {"a.py": [f"a__mutmut_{i}" for i in range(60)], "b.py": [f"b__mutmut_{i}" for i in range(30)],
+             "c.py": [f"c__mutmut_{i}" for i in range(10)]}
+    small = mutation.stratified_sample(names, 10, seed=0)
+    assert len(small) == 10 and len(set(small)) == 10
+    assert [sum(n.startswith(m) for n in small) for m in "abc"] == [6, 3, 1]
+    large = mutation.stratified_sample(names, 50, seed=0)
+    assert set(small) <= set(large)
+    assert mutation.stratified_sample(names, 10, seed=1) != small
+    assert sorted(mutation.stratified_sample(names, 1000, seed=0)) == sorted(sum(names.values(), []))
+    with pytest.raises(SystemExit, match="positive size"):
+        mutation.stratified_sample(names, 0)
+
+
+def test_sampled_estimate_weights_modules_by_size_and_its_interval_vanishes_for_a_census():
+    results = {f"a{i}": ("a.py", "killed" if i < 8 else "survived") for i in range(10)}
+    results |= {f"b{i}": ("b.py", "killed" if i < 15 else "survived") for i in range(30)}
+    sample = ["a0", "a8", "a1", "a2"] + [f"b{i}" for i in (0, 1, 15, 16)]
+    estimate, half = mutation.sampled_estimate(results, sample, {})
+    # a: 3/4 killed, weight 10/40; b: 2/4, weight 30/40.
+    assert estimate == pytest.approx(100 * (0.25 * 0.75 + 0.75 * 0.5))
+    var = 0.25**2 * 0.75 * 0.25 / 3 * (1 - 4 / 10) + 0.75**2 * 0.5 * 0.5 / 3 * (1 - 4 / 30)
+    assert half == pytest.approx(100 * 1.96 * var**0.5)
+    census, zero = mutation.sampled_estimate(results, list(results), {})
+    assert census == pytest.approx(100 * (0.25 * 0.8 + 0.75 * 0.5)) and zero == 0
+    # A sampled mutant listed as equivalent leaves its module's sample.
+    assert mutation.sampled_estimate(results, sample, {"a8": "x"})[0] == pytest.approx(100 * (0.25 + 0.75 * 0.5))

@@ -6,7 +6,7 @@ the score; every other mutant that no test kills is a survivor and is printed, w
 
 Usage (from the repository root, with the ``mutation`` extra installed)::
 
-    python tools/mutation.py                  # run everything, then report (about 1-2 h on 2 cores)
+    python tools/mutation.py                  # run everything, then report (many hours on 2 cores, see below)
     python tools/mutation.py --report-only    # report on the results already under mutants/
     python tools/mutation.py 'contrastive_gmm.linalg.*' --diffs   # rerun one module's mutants, show diffs
     python tools/mutation.py --sample 300     # a stratified random sample of 300 mutants: the score estimated

@@ -91,6 +91,10 @@ def test_seed_sequence_comes_from_seed_and_replicate():
     independent = tiny_spec(common_random_numbers=False)
     a, b = independent.expand()
     assert Task(independent, a, 1).seed_sequence().spawn_key != Task(independent, b, 1).seed_sequence().spawn_key
+    # The derivation itself is pinned: a run file is reused by its key, which does not hash the derivation, so
+    # changing it would silently mix runs drawn two ways in one folder. These values are this release's.
+    assert Task(independent, a, 1).seed_sequence().spawn_key == (1, 811705322353803732)
+    assert Task(independent, b, 0).seed_sequence().spawn_key == (0, 365761557116029546)
 
 
 def test_runs_are_saved_reused_and_corrupt_files_recomputed(tmp_path):
@@ -475,3 +479,31 @@ def test_the_progress_bar_counts_runs(tmp_path, capsys):
     execute(plan([_probe()]), tmp_path, n_jobs=1, progress=True)
     err = capsys.readouterr().err
     assert "runs: 100%" in err and "2/2" in err and ("run/s" in err or "s/run" in err)
+
+
+def test_timed_fit_passes_keyword_arguments_times_the_call_and_silences_only_collapse():
+    from contrastive_gmm.experiments.engine import timed_fit
+    from contrastive_gmm.learners.training import CollapseWarning
+
+    def fit(x, *, scale):
+        time.sleep(0.05)
+        warnings.warn("collapsed", CollapseWarning)
+        return x * scale
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning that escapes fails the call
+        out, seconds = timed_fit(fit, 3, scale=2)
+    assert out == 6 and 0.05 <= seconds < 5
+
+    def noisy():
+        warnings.warn("something else", RuntimeWarning)
+
+    with pytest.warns(RuntimeWarning, match="something else"):
+        timed_fit(noisy)
+
+
+def test_run_studies_shows_progress_by_default_and_not_when_told(tmp_path, capsys):
+    run_studies([_probe()], tmp_path / "quiet", n_jobs=1, progress=False)
+    assert "runs:" not in capsys.readouterr().err
+    run_studies([_probe()], tmp_path / "shown", n_jobs=1)
+    assert "runs: 100%" in capsys.readouterr().err

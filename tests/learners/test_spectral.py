@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import scipy.linalg
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
 import contrastive_gmm as cg
@@ -142,3 +143,18 @@ def test_spectral_on_means_orders_its_eigenpairs_and_names_itself_in_warnings():
     assert cg.PLSSVD().n_components == 2
     oracle = cg.FisherOracle(gmm).fit(X[:1])  # one row is enough to check the width
     assert oracle.components_.shape == (3, 7)
+
+
+def test_pair_cca_eigenvalues_are_pair_correlations_with_population_moments():
+    # On 12 pairs the population (1/2n) and sample (1/(2n - 1)) covariances differ by 4%: the eigenvalues must be
+    # those of the population moments of the 24 stacked points (the normalisation of the cross-covariance).
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(12, 3)) + 4.0
+    Xp = X + rng.normal(size=(12, 3)) * [0.3, 1.0, 2.0]
+    model = cg.PairCCA(3, reg=1e-12, pair_whiten=False).fit(X, Xp)  # a ridge far below the 4% under test
+    Z = np.vstack([X, Xp])
+    m = Z.mean(0)
+    cov = (Z - m).T @ (Z - m) / 24
+    C = (X - m).T @ (Xp - m) / 12
+    ref = scipy.linalg.eigh((C + C.T) / 2, cov, eigvals_only=True)[::-1]
+    np.testing.assert_allclose(model.eigenvalues_, ref, rtol=1e-9, atol=1e-12)

@@ -279,3 +279,18 @@ def test_info_nce_loss_module_defaults_match_the_function():
     # Outside a process group gathering is a no-op, so its default (off) is checked where it is stored.
     assert cg.InfoNCELoss().gather_distributed is False
     assert cg.InfoNCELoss(gather_distributed=1).gather_distributed is True
+
+
+def test_small_loss_pieces_against_their_definitions():
+    from contrastive_gmm.losses.barlow_twins import BarlowTwinsLoss, barlow_twins_loss
+
+    g = torch.Generator().manual_seed(3)
+    a, b = torch.randn(16, 3, generator=g, dtype=torch.float64), torch.randn(16, 3, generator=g, dtype=torch.float64)
+    torch.testing.assert_close(BarlowTwinsLoss(0.1)(a, b), barlow_twins_loss(a, b, 0.1), rtol=1e-12, atol=0)
+    assert not torch.isclose(BarlowTwinsLoss(0.1)(a, b), barlow_twins_loss(a, b))
+    with pytest.raises(ValueError, match=r"^lambda_offdiag must be"):
+        barlow_twins_loss(a, b, -1.0)
+    # A temperature given as a tensor is the same temperature as the float.
+    torch.testing.assert_close(cg.info_nce(a, b, torch.tensor(0.3, dtype=torch.float64)), cg.info_nce(a, b, 0.3))
+    with pytest.raises(TypeError, match=r"chunk_size must be None or an integer >= 1; got '8' \(str\)"):
+        cg.info_nce(a, b, chunk_size="8")
