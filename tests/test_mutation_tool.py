@@ -66,3 +66,8 @@ def test_sampled_estimate_weights_modules_by_size_and_its_interval_vanishes_for_
     assert census == pytest.approx(100 * (0.25 * 0.8 + 0.75 * 0.5)) and zero == 0
     # A sampled mutant listed as equivalent leaves its module's sample.
     assert mutation.sampled_estimate(results, sample, {"a8": "x"})[0] == pytest.approx(100 * (0.25 + 0.75 * 0.5))
+
+
+def test_sampled_mutants_an_interrupted_run_did_not_reach_are_left_out():
+    results = {"a0": ("a.py", "killed"), "a1": ("a.py", "survived"), "a2": ("a.py", "not checked")}
+    assert mutation.sampled_estimate(results, ["a0", "a1", "a2"], {})[0] == pytest.approx(50.0)

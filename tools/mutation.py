@@ -136,6 +136,8 @@ def sampled_estimate(
     drawn: Counter = Counter()
     for name in sample:
         module, status = results[name]
+        if status in {"not checked", "skipped"}:  # an interrupted run: neither killed nor survived
+            continue
         if status in KILLED or name not in equivalent:
             drawn[module] += 1
             killed[module] += status in KILLED
@@ -216,7 +218,10 @@ def _report_sample(
     table, _ = score_table({n: results[n] for n in sample}, equivalent)
     print(table)
     estimate, half_width = sampled_estimate(results, sample, equivalent)
-    survivors = [n for n in sample if results[n][1] not in KILLED and n not in equivalent]
+    survivors = [n for n in sample if results[n][1] not in KILLED | {"not checked", "skipped"} and n not in equivalent]
+    not_run = sum(results[n][1] == "not checked" for n in sample)
+    if not_run:
+        print(f"\n{not_run} sampled mutants not run yet (an interrupted run): the estimate leaves them out")
     print(
         f"\nestimated mutation score {estimate:.1f}% +- {half_width:.1f} (95%) from a sample of {len(sample)} of "
         f"{len(results)} mutants; {len(survivors)} sampled survivors"

@@ -318,8 +318,9 @@ def test_simsiam_loss_and_vicreg_module_equal_a_float64_numpy_reference():
     assert float(VICRegLoss()(A, B)) == pytest.approx(float(vicreg_loss(A, B, 25.0, 25.0, 1.0)), rel=1e-12)
 
 
-def test_simsiam_on_labels_warns_when_asked_for_more_directions_than_classes_allow():
+@pytest.mark.parametrize("name", ["SimSiam", "InfoNCE"])
+def test_learners_on_labels_warn_by_name_when_asked_for_more_directions_than_classes_allow(name):
     gmm = cg.GMM.random(2, 5, random_state=0)
     X, z = gmm.sample(400, random_state=0)
-    with pytest.warns(UserWarning, match=r"^SimSiam: n_components=3 is more than the number of classes - 1 = 1"):
-        cg.SimSiam(3, max_epochs=2, random_state=0).fit(X, z)
+    with pytest.warns(UserWarning, match=rf"^{name}: n_components=3 is more than the number of classes - 1 = 1"):
+        getattr(cg, name)(3, max_epochs=2, random_state=0).fit(X, z)
