@@ -184,3 +184,15 @@ def test_transform_checks(fitted):
         cg.InfoNCE(2).transform(GOOD)
     with pytest.raises(ValueError, match="is expecting 40 features"):
         fitted.transform(GOOD)
+
+
+def test_a_numpy_generator_seeds_training_reproducibly_and_mps_is_refused_by_name():
+    import torch
+
+    from contrastive_gmm.learners.training import _torch_generator, check_device
+
+    draws = [torch.rand(3, generator=_torch_generator(np.random.default_rng(s))).tolist() for s in (0, 0, 1)]
+    assert draws[0] == draws[1] != draws[2]
+    if not torch.backends.mps.is_available():
+        with pytest.raises(ValueError, match=r"^device 'mps': MPS is not available here"):
+            check_device("mps")

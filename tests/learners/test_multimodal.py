@@ -306,3 +306,11 @@ def test_clip_stops_at_max_epochs_and_names_itself_in_its_progress_bar(capsys):
         model = cg.CLIP(2, max_epochs=3, verbose=True, random_state=0).fit(A, B)
     assert model.n_iter_ == 3
     assert "CLIP" in capsys.readouterr().err
+
+
+def test_cca_pair_whitens_its_scores_by_default():
+    mm3 = cg.MultimodalGMM.random(3, 6, 5, random_state=4)
+    X, Y, _ = mm3.sample(3000, random_state=0)
+    default, whitened, raw = (cg.CCA(2, **kw).fit(X, Y) for kw in ({}, {"pair_whiten": True}, {"pair_whiten": False}))
+    np.testing.assert_allclose(default.x_components_, whitened.x_components_, rtol=1e-12)
+    assert not np.allclose(default.x_components_, raw.x_components_, rtol=1e-3)

@@ -1,5 +1,7 @@
 """Closed-form learners against the population oracle."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.linalg
@@ -158,3 +160,14 @@ def test_pair_cca_eigenvalues_are_pair_correlations_with_population_moments():
     C = (X - m).T @ (Xp - m) / 12
     ref = scipy.linalg.eigh((C + C.T) / 2, cov, eigvals_only=True)[::-1]
     np.testing.assert_allclose(model.eigenvalues_, ref, rtol=1e-9, atol=1e-12)
+
+
+def test_two_d_positives_are_not_mistaken_for_labels():
+    # Binary features: the positives' array holds only the values 0 and 1, which as labels would be 2 classes and
+    # warn for n_components=3. They are a second view (2-D), so no warning.
+    rng = np.random.default_rng(0)
+    X = (rng.random((300, 6)) < 0.5).astype(float)
+    Xp = np.where(rng.random((300, 6)) < 0.9, X, 1 - X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cg.PairCCA(3).fit(X, Xp)
