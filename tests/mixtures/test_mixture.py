@@ -195,3 +195,12 @@ def test_augmentations_compare_hash_and_print_by_their_parameters():
     assert a != cg.SameComponent() and cg.SameComponent() != a
     assert repr(a) == "ChannelAugmentation(Q=[[0.5, 0.5], [0.0, 1.0]])"
     assert repr(cg.ChannelAugmentation([[1 / 3, 2 / 3], [0.0, 1.0]])) == "ChannelAugmentation(Q=[[0.333, 0.667], [0.0, 1.0]])"
+
+
+def test_a_legacy_random_state_seeds_sampling_reproducibly():
+    gmm = cg.GMM.random(3, 4, random_state=0)
+    first = gmm.sample(20, random_state=np.random.RandomState(5))[0]
+    np.testing.assert_array_equal(first, gmm.sample(20, random_state=np.random.RandomState(5))[0])
+    # The RandomState draws the Generator's seed, so the stream is the one that seed gives.
+    seed = np.random.RandomState(5).randint(0, 2**31 - 1)
+    np.testing.assert_array_equal(first, gmm.sample(20, random_state=np.random.default_rng(seed))[0])
