@@ -177,11 +177,13 @@ def test_an_unreachable_dask_scheduler_is_one_clear_error_after_the_connect_dead
     assert not list((tmp_path / "runs").glob("*.json"))
 
 
-def test_the_local_dask_cluster_is_single_threaded_worker_processes_with_only_thread_limits():
+def test_the_local_dask_cluster_is_single_threaded_worker_processes_with_only_thread_limits(monkeypatch):
     distributed = pytest.importorskip("dask.distributed")
     from contrastive_gmm.experiments import engine
 
     names = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MALLOC_TRIM_THRESHOLD_")
+    for name in names:  # the workers must get the limits from the cluster, not inherit them from this process
+        monkeypatch.delenv(name, raising=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # dask's own start-up chatter is not under test
         cluster = engine._local_cluster(1)

@@ -314,3 +314,10 @@ def test_cca_pair_whitens_its_scores_by_default():
     default, whitened, raw = (cg.CCA(2, **kw).fit(X, Y) for kw in ({}, {"pair_whiten": True}, {"pair_whiten": False}))
     np.testing.assert_allclose(default.x_components_, whitened.x_components_, rtol=1e-12)
     assert not np.allclose(default.x_components_, raw.x_components_, rtol=1e-3)
+
+
+def test_clip_target_has_the_rank_the_two_modalities_share():
+    # x merges two components, y keeps all four: they share 2 directions, though y alone has 3.
+    mm4 = cg.MultimodalGMM.random(4, 8, 6, coincide_x=1, random_state=0)
+    assert (mm4.target_dim(), mm4.fisher_rank(1)) == (2, 3)
+    assert mm4.clip_target(0).shape == (8, 2) and mm4.clip_target(1).shape == (6, 2)
