@@ -10,10 +10,12 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Literal
 
 import pytest
 
+from contrastive_gmm.experiments import engine
 from contrastive_gmm.experiments.engine import (
     TIME_COLUMNS,
     RunFailed,
@@ -165,8 +167,6 @@ def test_dask_on_local_worker_processes_gives_the_numbers_of_a_single_process(tm
 def test_an_unreachable_dask_scheduler_is_one_clear_error_after_the_connect_deadline(tmp_path, monkeypatch):
     from dask.utils import parse_timedelta
 
-    from contrastive_gmm.experiments import engine
-
     assert parse_timedelta(engine.DASK_CONNECT_TIMEOUT) == 20  # the deadline cgmm --scheduler waits by default
     # A 2 s deadline: the error must come from it, not from Dask's own 30 s default.
     monkeypatch.setattr(engine, "DASK_CONNECT_TIMEOUT", "2s")
@@ -179,8 +179,6 @@ def test_an_unreachable_dask_scheduler_is_one_clear_error_after_the_connect_dead
 
 def test_the_local_dask_cluster_is_single_threaded_worker_processes_with_only_thread_limits(monkeypatch):
     distributed = pytest.importorskip("dask.distributed")
-    from contrastive_gmm.experiments import engine
-
     names = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MALLOC_TRIM_THRESHOLD_")
     for name in names:  # the workers must get the limits from the cluster, not inherit them from this process
         monkeypatch.delenv(name, raising=False)
@@ -335,8 +333,6 @@ def test_temporary_files_of_killed_writers_are_removed_once_old(tmp_path):
 
 def test_registering_a_kind_again_is_harmless_and_a_clash_names_the_first_owner():
     # Written against surviving mutants (tools/mutation.py): what register_kind stores and when it refuses.
-    from contrastive_gmm.experiments import engine
-
     def plot(spec, rows, path):
         return None
 
@@ -388,8 +384,6 @@ def _values(rows, metric):
 
 
 def test_one_job_or_one_run_executes_in_this_process(tmp_path):
-    from contrastive_gmm.experiments import engine
-
     rows, _ = run_studies([_probe()], tmp_path, n_jobs=1, progress=False)
     assert _values(rows, "pid") == [os.getpid()] * 2
     tasks = plan([_probe()])
@@ -416,25 +410,14 @@ def test_run_records_keep_fit_and_run_seconds_and_reject_a_row_without_a_value(t
     rows = collect_rows(tasks[:1], {tasks[0].key: record})
     assert [r["fit_seconds"] for r in rows][0] == 0.25 and math.isnan(rows[1]["fit_seconds"])
     assert rows[0]["run_seconds"] == record["run_seconds"]
-    monkeypatch.setattr(engine_module(), "get_kind", lambda name: _Kind(lambda *a: [{"method": "m", "metric": "v"}]))
+    kind = SimpleNamespace(run=lambda *a: [{"method": "m", "metric": "v"}])
+    monkeypatch.setattr(engine, "get_kind", lambda name: kind)
     with pytest.raises(ValueError, match=r"^the 'probe' run function returned a row without \['value'\]: "):
         run_task(tasks[0])
 
 
-class _Kind:
-    def __init__(self, run):
-        self.run = run
-
-
-def engine_module():
-    from contrastive_gmm.experiments import engine
-
-    return engine
-
-
 def test_run_files_are_written_through_a_hidden_temporary_file_beside_them(tmp_path, monkeypatch):
     # The clean-up of killed writers removes runs/.*.tmp: the temporary file must be named and placed so.
-    engine = engine_module()
     tasks = plan([_probe()])
     record = run_task(tasks[0])
     runs = tmp_path / "runs"
@@ -459,7 +442,6 @@ def test_run_files_are_written_through_a_hidden_temporary_file_beside_them(tmp_p
 
 
 def test_a_failure_outside_any_run_says_so_and_bad_n_jobs_is_named(tmp_path, monkeypatch):
-    engine = engine_module()
 
     def full_disk(record, runs_dir):
         raise OSError("disk full")
@@ -472,7 +454,7 @@ def test_a_failure_outside_any_run_says_so_and_bad_n_jobs_is_named(tmp_path, mon
 
 
 def test_run_studies_passes_the_scheduler_on(tmp_path, monkeypatch):
-    monkeypatch.setattr(engine_module(), "DASK_CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr(engine, "DASK_CONNECT_TIMEOUT", "1s")
     with pytest.raises(ConnectionError, match="tcp://127.0.0.1:9"):
         run_studies([_probe()], tmp_path, backend="dask", scheduler="tcp://127.0.0.1:9", progress=False)
 
