@@ -197,14 +197,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nmutation score {score:.1f}% ({len(survivors)} survivors, {len(equivalent)} listed as equivalent)")
     if not_run:
         print(f"{not_run} mutants not run yet (an interrupted run): the score is of the others only")
-    for name in survivors:
-        print(f"  {results[name][1]:9} {name}")
-        if args.diffs:
-            diff = subprocess.run([*mutmut, "show", name], cwd=ROOT, capture_output=True, text=True).stdout
-            print("\n".join("      " + line for line in diff.splitlines()[1:]))
+    _print_survivors(survivors, results, args.diffs, mutmut)
     if stale:
         print(f"\n{len(stale)} mutants listed as equivalent no longer exist (the code changed): {stale[:5]}")
     return 0 if score >= args.min_score else 1
+
+
+def _print_survivors(names: list[str], results: dict[str, tuple[str, str]], diffs: bool, mutmut: list[str]) -> None:
+    """One line per surviving mutant, with its diff (from ``mutmut show``) when asked."""
+    for name in names:
+        print(f"  {results[name][1]:9} {name}")
+        if diffs:
+            diff = subprocess.run([*mutmut, "show", name], cwd=ROOT, capture_output=True, text=True).stdout
+            print("\n".join("      " + line for line in diff.splitlines()[1:]))
 
 
 def _report_sample(
@@ -226,11 +231,7 @@ def _report_sample(
         f"\nestimated mutation score {estimate:.1f}% +- {half_width:.1f} (95%) from a sample of {len(sample)} of "
         f"{len(results)} mutants; {len(survivors)} sampled survivors"
     )
-    for name in survivors:
-        print(f"  {results[name][1]:9} {name}")
-        if args.diffs:
-            diff = subprocess.run([*mutmut, "show", name], cwd=ROOT, capture_output=True, text=True).stdout
-            print("\n".join("      " + line for line in diff.splitlines()[1:]))
+    _print_survivors(survivors, results, args.diffs, mutmut)
     return 0 if estimate >= args.min_score else 1
 
 
