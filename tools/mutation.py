@@ -37,6 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 EQUIVALENT_FILE = ROOT / "tools" / "equivalent_mutants.toml"
 KILLED = {"killed", "timeout", "caught by type check"}
+#: Neither killed nor survived (an interrupted run, or a mutant mutmut skips): left out of every score.
+NOT_RUN = {"not checked", "skipped"}
 
 
 def status_of(exit_code: int | None) -> str:
@@ -136,7 +138,7 @@ def sampled_estimate(
     drawn: Counter = Counter()
     for name in sample:
         module, status = results[name]
-        if status in {"not checked", "skipped"}:  # an interrupted run: neither killed nor survived
+        if status in NOT_RUN:
             continue
         if status in KILLED or name not in equivalent:
             drawn[module] += 1
@@ -192,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     not_run = sum(s == "not checked" for _, s in results.values())
     survivors = [
-        n for n, (_, s) in results.items() if s not in KILLED | {"skipped", "not checked"} and n not in equivalent
+        n for n, (_, s) in results.items() if s not in KILLED | NOT_RUN and n not in equivalent
     ]
     print(f"\nmutation score {score:.1f}% ({len(survivors)} survivors, {len(equivalent)} listed as equivalent)")
     if not_run:
@@ -223,7 +225,7 @@ def _report_sample(
     table, _ = score_table({n: results[n] for n in sample}, equivalent)
     print(table)
     estimate, half_width = sampled_estimate(results, sample, equivalent)
-    survivors = [n for n in sample if results[n][1] not in KILLED | {"not checked", "skipped"} and n not in equivalent]
+    survivors = [n for n in sample if results[n][1] not in KILLED | NOT_RUN and n not in equivalent]
     not_run = sum(results[n][1] == "not checked" for n in sample)
     if not_run:
         print(f"\n{not_run} sampled mutants not run yet (an interrupted run): the estimate leaves them out")
