@@ -294,3 +294,126 @@ def test_small_loss_pieces_against_their_definitions():
     torch.testing.assert_close(cg.info_nce(a, b, torch.tensor(0.3, dtype=torch.float64)), cg.info_nce(a, b, 0.3))
     with pytest.raises(TypeError, match=r"chunk_size must be None or an integer >= 1; got '8' \(str\)"):
         cg.info_nce(a, b, chunk_size="8")
+
+
+# ---------------------------------------------------------------- near a perfect batch (issue 15)
+
+def _near_perfect_batches(dtype):
+    """(name, a) with b = a: orthonormal-ish rows, and rows in near-duplicate pairs (one hard negative each)."""
+    rng = np.random.default_rng(10)
+    n, d = 32, 32
+    q, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    yield "orthonormal-ish", torch.tensor(q + 0.05 * rng.standard_normal((n, d)) / np.sqrt(d), dtype=dtype)
+    u = rng.standard_normal((n, 8))
+    yield "random unit", torch.tensor(u / np.linalg.norm(u, axis=1, keepdims=True), dtype=dtype)
+    base = rng.standard_normal((n // 2, d))
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+    noise = 0.07 / np.sqrt(d)  # cosine ~ 1 - 5e-3 between the two rows of a pair: logit gap ~5 at tau 1e-3
+    pairs = np.concatenate([base + noise * rng.standard_normal(base.shape), base + noise * rng.standard_normal(base.shape)])
+    yield "near-duplicate negatives", torch.tensor(pairs, dtype=dtype)
+
+
+TAUS = [1.0, 0.1, 0.01, 1e-3]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("chunk_size", [None, 7])
+def test_loss_is_never_negative_and_accurate_near_a_perfect_batch(dtype, chunk_size):
+    eps = torch.finfo(dtype).eps
+    for name, a in _near_perfect_batches(dtype):
+        for tau in TAUS:
+            for symmetric in (True, False):
+                ref = float(torch_reference(a, a, tau, "cosine", symmetric))  # float64 from the same inputs
+                got = float(cg.info_nce(a, a, tau, "cosine", symmetric, chunk_size=chunk_size))
+                assert got >= 0.0, (name, tau, symmetric, got)
+                # The embeddings' normalisation and the logit products round each logit by ~d eps / tau
+                # (d = 32 terms); a logit error enters the loss weighted by 1 - p_pos <= min(1, loss).
+                # A loss subtracting a separately computed positive misses this by ~1e-5 at tau 1e-3.
+                bound = 4 * eps * (1.0 + ref + 32 / tau * min(1.0, ref))
+                assert abs(got - ref) <= bound, (name, tau, symmetric, got, ref, bound)
+            clip = float(cg.CLIPLoss(tau, chunk_size=chunk_size)(a, a))
+            assert clip >= 0.0 and abs(clip - float(torch_reference(a, a, tau, "cosine", True))) <= 4 * eps * (1 + 32 / tau * min(1.0, clip))
+    from contrastive_gmm.losses.nt_xent import nt_xent_loss
+
+    assert float(nt_xent_loss(a, a, 1e-3)) >= 0.0  # cross_entropy itself: minus a log-softmax, never negative
+
+
+def _same_logit_cases(dtype):
+    """Logit matrices (cosines / tau) of the near-perfect batches, in ``dtype``."""
+    for name, a in _near_perfect_batches(dtype):
+        z = torch.nn.functional.normalize(a, dim=1)
+        for tau in TAUS:
+            yield f"{name}, tau {tau}", (z @ z.T) / tau
+
+
+def _longdouble_cross_entropy(L, symmetric):
+    """Mean over rows of log sum_j exp(L_ij - L_ii) in numpy long double (extended precision on x86)."""
+    L = np.asarray(L.detach().double().numpy(), dtype=np.longdouble)
+    def rows(M):
+        D = M - np.diag(M)[:, None]
+        top = D.argmax(axis=1)[:, None]
+        mx = np.take_along_axis(D, top, axis=1)
+        E = np.exp(D - mx)
+        np.put_along_axis(E, top, 0.0, axis=1)  # the max term is exactly 1: log1p of the rest keeps tiny losses
+        return np.mean(mx[:, 0] + np.log1p(E.sum(axis=1)))
+    return (rows(L) + rows(L.T)) / 2 if symmetric else rows(L)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("chunk_size", [None, 7])
+def test_error_no_worse_than_cross_entropy_on_the_same_logits(dtype, chunk_size):
+    # info_nce(L, I, 1, "dot") sees exactly the logits L (q = L * 1 and L @ I.T are exact), so it and
+    # F.cross_entropy(L) differ only in how they evaluate the loss from the same rounded logits.
+    eps = torch.finfo(dtype).eps
+    for name, L in _same_logit_cases(dtype):
+        n = L.shape[0]
+        labels = torch.arange(n)
+        eye = torch.eye(n, dtype=dtype)
+        for symmetric in (True, False):
+            ref = float(_longdouble_cross_entropy(L, symmetric))
+            ce = torch.nn.functional.cross_entropy(L, labels)
+            ce = 0.5 * (ce + torch.nn.functional.cross_entropy(L.T, labels)) if symmetric else ce
+            got = float(cg.info_nce(L, eye, 1.0, "dot", symmetric, chunk_size=chunk_size))
+            assert got >= 0.0
+            # Margin: 4 ulps of the loss; even a correctly rounded result is 0.5 ulp off, and the mean
+            # of n nonnegative terms adds a few more, in both computations.
+            assert abs(got - ref) <= abs(float(ce) - ref) + 4 * eps * ref, (name, symmetric, got, float(ce), ref)
+
+
+def _longdouble_gradient(L, symmetric):
+    """d/dL of :func:`_longdouble_cross_entropy`: (softmax - identity) / n, the positive's entry as -(sum of the rest)."""
+    L = np.asarray(L.detach().double().numpy(), dtype=np.longdouble)
+    def rows(M):
+        D = M - np.diag(M)[:, None]
+        E = np.exp(D - D.max(axis=1, keepdims=True))
+        P = E / E.sum(axis=1, keepdims=True)
+        np.fill_diagonal(P, 0.0)
+        np.fill_diagonal(P, -P.sum(axis=1))
+        return P / M.shape[0]
+    return (rows(L) + rows(L.T).T) / 2 if symmetric else rows(L)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("chunk_size", [None, 7])
+def test_gradient_no_worse_than_cross_entropy_on_the_same_logits(dtype, chunk_size):
+    # With b = I the gradient with respect to a is the gradient with respect to the logits L; the
+    # reference is in long double, so float64 autograd of cross_entropy is measured, not the reference.
+    eps = torch.finfo(dtype).eps
+    for name, L in _same_logit_cases(dtype):
+        n = L.shape[0]
+        labels = torch.arange(n)
+        eye = torch.eye(n, dtype=dtype)
+        for symmetric in (True, False):
+            def plain(M):  # the plain cross-entropy formula, as autograd differentiates it
+                row = torch.nn.functional.cross_entropy(M, labels)
+                return 0.5 * (row + torch.nn.functional.cross_entropy(M.T, labels)) if symmetric else row
+            ref = torch.tensor(_longdouble_gradient(L, symmetric).astype(np.float64))
+            Lc = L.clone().requires_grad_(True)
+            (ce,) = torch.autograd.grad(plain(Lc), Lc)
+            La = L.clone().requires_grad_(True)
+            (got,) = torch.autograd.grad(cg.info_nce(La, eye, 1.0, "dot", symmetric, chunk_size=chunk_size), La)
+            err, err_ce = float((got.double() - ref).abs().max()), float((ce.double() - ref).abs().max())
+            # Margin: 4 ulps of the largest entry, as for the loss, plus the smallest normal number:
+            # probabilities like e^-100 underflow differently in the two.
+            margin = 4 * eps * float(ref.abs().max()) + torch.finfo(dtype).tiny
+            assert err <= err_ce + margin, (name, symmetric, err, err_ce)
