@@ -40,6 +40,7 @@ _EXPORTS: dict[str, str] = {
          "pairs_from_labels", "pair_indices_from_labels", "pairs_from_groups", "pair_indices_from_groups",
          "pairs_from_indices"], "contrastive_gmm.data"),
     "pair_whitening": "contrastive_gmm.linalg",
+    **dict.fromkeys(["estimate_n_components", "estimate_two_view_n_components", "RankEstimate"], "contrastive_gmm.learners.rank"),
     **dict.fromkeys(["InfoNCELoss", "CLIPLoss", "info_nce"], "contrastive_gmm.losses"),
     **dict.fromkeys(
         ["subspace_angles", "subspace_distance", "clustering_accuracy", "cluster_scores", "linear_probe_accuracy",

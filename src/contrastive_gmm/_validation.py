@@ -224,8 +224,17 @@ def check_index_pairs(pairs: ArrayLike, n_samples: int, name: str = "pairs") -> 
     return idx
 
 
-def check_n_components(n_components: Any, max_value: int, name: str = "n_components") -> int:
-    """Check that ``n_components`` is an integer in ``1..max_value``."""
+def check_n_components(n_components: Any, max_value: int, name: str = "n_components", *, allow_auto: bool = False) -> Any:
+    """Check that ``n_components`` is an integer in ``1..max_value`` (returned as an int).
+
+    ``allow_auto``: the string ``"auto"`` is accepted too and returned as it is, for the caller
+    to estimate (:func:`~contrastive_gmm.learners.rank.resolve_n_components`); any other string
+    is an :class:`InputTypeError` saying so.
+    """
+    if allow_auto and isinstance(n_components, str):
+        if n_components != "auto":
+            raise InputTypeError(f"{name} must be an integer or 'auto' (estimated from the pairs); got {n_components!r}.")
+        return n_components
     if isinstance(n_components, bool) or not isinstance(n_components, numbers.Integral):
         raise TypeError(f"{name} must be an integer; got {n_components!r} ({type(n_components).__name__}).")
     if not 1 <= int(n_components) <= max_value:
