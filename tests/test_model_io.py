@@ -191,3 +191,50 @@ def test_check_feature_names_says_what_differs():
         cg.check_feature_names(m, 3, None)
     with pytest.warns(UserWarning, match="the model stores no column names"):
         cg.check_feature_names(cg.LinearMap(np.zeros(3), np.eye(3)[:1]), 3, ["a", "b", "c"])
+
+
+# ---------------------------------------------------------------------------- what a file says about its fit (cgmm info)
+@pytest.mark.filterwarnings("ignore::contrastive_gmm.learners.training.ClosedFormWarning")  # 2-3 epochs: wiring, not accuracy
+def test_a_saved_estimator_records_its_parameters_and_diagnostics(tmp_path, data):
+    X, X_pos, _, A, B = data
+    infonce = cg.InfoNCE(3, temperature=4.0, max_epochs=3, random_state=0).fit(X, X_pos)
+    learner = cg.load_model(cg.save_model(infonce, tmp_path / "i.npz")).info["learner"]
+    assert learner["estimator"] == "InfoNCE" and learner["params"] == infonce.get_params()
+    assert list(learner["params"])[:2] == ["n_components", "temperature"]  # the constructor's order, not sorted
+    d = learner["diagnostics"]
+    assert (d["n_iter_"], d["effective_rank_"], d["loss_curve_[-1]"]) == (3, infonce.effective_rank_, infonce.loss_curve_[-1])
+    for name in ("pair_correlations_", "closed_form_share_", "shrinkage_", "singular_values_"):
+        np.testing.assert_array_equal(d[name], getattr(infonce, name))  # JSON keeps float64 exactly
+    assert "components_" not in d and "mean_" not in d and "loss_curve_" not in d  # the map is the file's arrays
+    clip = cg.CLIP(2, max_epochs=2, random_state=0).fit(A, B)
+    assert cg.load_model(cg.save_model(clip, tmp_path / "c.npz")).info["learner"]["diagnostics"]["temperature_"] == clip.temperature_
+    # A map carries its own info; an explicit info is stored as given.
+    assert cg.load_model(cg.save_model(cg.LinearMap([0.0], [[1.0]]), tmp_path / "m.npz")).info == {}
+    assert cg.load_model(cg.save_model(infonce, tmp_path / "j.npz", info={"seed": 3})).info == {"seed": 3}
+
+
+def test_learner_summary_is_json_and_leaves_out_what_has_no_short_json_form():
+    from contrastive_gmm.model_io import learner_summary
+
+    model = PCA(2, random_state=np.random.RandomState(0)).fit(np.random.default_rng(0).normal(size=(40, 3)))
+    model.note_ = "x"
+    model.big_ = np.arange(100.0)  # longer than a summary lists
+    model.matrix_ = np.eye(2)  # not 1-D
+    model.nan_ = float("nan")
+    summary = json.loads(json.dumps(learner_summary(model), allow_nan=False))
+    assert summary["params"]["random_state"].startswith("RandomState")  # no JSON form: its repr
+    d = summary["diagnostics"]
+    assert d["note_"] == "x" and d["nan_"] == "nan" and d["n_samples_"] == 40
+    assert not {"big_", "matrix_", "components_", "mean_", "n_features_in_"} & set(d)
+
+
+def test_model_summary_of_one_and_two_view_files(tmp_path):
+    from contrastive_gmm.model_io import model_summary
+
+    two = cg.TwoViewMap([0.0], [[2.0]], [1.0, 1.0], [[1.0, 1.0]], method="clip", info={"seed": 1}, y_feature_names=["p", "q"])
+    s = model_summary(cg.save_model(two, tmp_path / "two.npz"))
+    assert (s["method"], s["label"], s["n_views"], s["n_features"], s["n_features_view2"], s["n_components"]) == ("clip", "CLIP", 2, 1, 2, 1)
+    assert (s["feature_names"], s["feature_names_view2"], s["info"], s["library_version"]) == (None, ["p", "q"], {"seed": 1}, cg.__version__)
+    assert model_summary(cg.save_model(cg.LinearMap([0.0], [[1.0]], method="mine"), tmp_path / "m.npz"))["label"] is None
+    with pytest.raises(ModelFileError, match="no such model file"):
+        model_summary(tmp_path / "none.npz")

@@ -61,12 +61,10 @@ PCA, raw features) are fitted once per seed and k and repeated under every ``del
 from __future__ import annotations
 
 import warnings
-from typing import Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.decomposition import PCA
-from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
 from contrastive_gmm._validation import (
     InputTypeError,
@@ -92,6 +90,7 @@ from contrastive_gmm.model_io import (
     _names,
     as_linear_map,
     feature_names,
+    learner_summary,
 )
 
 #: What fit_embedding fits: every registered method (:mod:`contrastive_gmm.methods`).
@@ -333,6 +332,7 @@ def fit_embedding(
     feature_names: Sequence[str] | None = None,
     feature_names_view2: Sequence[str] | None = None,
     option_names: Mapping[str, str] | None = None,
+    estimator_options: Mapping[str, Any] | None = None,
 ) -> LinearMap | TwoViewMap:
     """Fit one method as this module's protocol does and return its map from raw features.
 
@@ -358,7 +358,10 @@ def fit_embedding(
     ``feature_names`` (and ``feature_names_view2``) name the input columns; the map keeps
     them as ``feature_names_in_``, so a model file can refuse reordered columns later.
     ``option_names`` maps parameter names to what the caller calls them in messages (the
-    command line passes ``{"n_components": "--n-components", ...}``).
+    command line passes ``{"n_components": "--n-components", ...}``). ``estimator_options`` go
+    to the method's estimator (``{"temperature": 3.0, "max_epochs": 50}``; one it does not take
+    is a TypeError naming the method), and ``info["learner"]`` records the fitted estimator's
+    parameters and diagnostics (:func:`~contrastive_gmm.model_io.learner_summary`).
 
     Examples
     --------
@@ -391,6 +394,12 @@ def fit_embedding(
     info: dict = {"method": method, "n_components": k, "random_state": seed, "standardize": scale}
     pre_info = {**notes, "standardized": scale, "n_features": X.shape[1]}
 
+    options = dict(estimator_options or {})
+
+    def fitted(model: Any) -> Any:  # its parameters and diagnostics go into the model file
+        info["learner"] = learner_summary(model)
+        return model
+
     def named(emb: LinearMap) -> LinearMap:
         return LinearMap(emb.mean_, emb.components_, method=emb.method, info=info, feature_names=names)
 
@@ -398,8 +407,8 @@ def fit_embedding(
     if spec.inputs == "features":
         _check_k(k, min(X.shape), "PCA can find in this data (min(n_samples, n_features))", name=name)
         scaler = standardizer(X) if scale else None
-        model = PCA(k, svd_solver="full") if method == "pca" else spec.build(k, random_state=seed)
-        emb = as_linear_map(model.fit(X if scaler is None else scaler.transform(X)), info=info)
+        model = spec.build(k, **{"svd_solver": "full", **options}) if method == "pca" else spec.build(k, random_state=seed, **options)
+        emb = as_linear_map(fitted(model.fit(X if scaler is None else scaler.transform(X))), info=info)
         info["preprocessing"] = pre_info
         return named(emb if scaler is None else compose(emb, scaler))
     U, pre = _preprocess(X, scale, variance)
@@ -417,8 +426,8 @@ def fit_embedding(
             )
         else:
             _check_k(k, pre.n_components, f"kept by preprocessing ({variance:g} of the variance)", _keep_more(name), name)
-        model = LinearDiscriminantAnalysis(n_components=k) if method == "lda" else spec.build(k, random_state=seed)
-        return named(compose(as_linear_map(model.fit(U, y), info=info), pre))
+        model = spec.build(k, **options) if method == "lda" else spec.build(k, random_state=seed, **options)
+        return named(compose(as_linear_map(fitted(model.fit(U, y)), info=info), pre))
     rng = np.random.default_rng(seed)
     same_width = X2 is not None and X2.shape[1] == X.shape[1]
     P, partner, source = _positives(method, n, y, X2, same_width, pairs, groups, delta, n_pairs_per_sample, rng, name)
@@ -431,7 +440,7 @@ def fit_embedding(
             warn_if_beyond_classes(k, y, method, name=name("n_components"))
         V = pre.transform(X2) if partner == "X2" else U
         A, B = U[P[:, 0]], V[P[:, 1]]
-        plain, whitened = _whitened_maps(spec.build(k, random_state=seed).fit(A, B), A, B)
+        plain, whitened = _whitened_maps(fitted(spec.build(k, random_state=seed, **options).fit(A, B)), A, B)
         info["pair_whitened"] = bool(pair_whitened)
         emb = compose(whitened if pair_whitened else plain, pre)
         return LinearMap(emb.mean_, emb.components_, method=method, info=info, feature_names=names)
@@ -444,7 +453,7 @@ def fit_embedding(
         _keep_more(name), name,
     )
     A, B = U[P[:, 0]], U2[P[:, 1]]
-    plain, whitened = _whitened_two_view_maps(spec.build(k, random_state=seed).fit(A, B), A, B)
+    plain, whitened = _whitened_two_view_maps(fitted(spec.build(k, random_state=seed, **options).fit(A, B)), A, B)
     info["pair_whitened"] = bool(pair_whitened)
     maps = _compose_views(whitened if pair_whitened else plain, pre, pre2, info)
     return TwoViewMap(

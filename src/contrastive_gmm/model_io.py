@@ -9,7 +9,9 @@ never run code. It holds:
   ``format_version`` (an integer, currently 1), ``method`` (``"infonce"``, ``"clip"``,
   ``"lda"``, ``"pca"``, ...), ``n_views`` (1 or 2), ``n_features`` (input width of view 1),
   ``n_features_view2`` (two views only), ``n_components`` (output width), ``library_version``
-  and ``info`` (free JSON: how it was fitted, e.g. delta, seed, preprocessing); optionally
+  and ``info`` (free JSON: how it was fitted, e.g. delta, seed, preprocessing; ``learner``:
+  the fitted estimator's class, parameters and diagnostics, see :func:`learner_summary`;
+  ``cgmm fit`` adds ``data``, ``data_shape``, ``fit_seconds`` and ``fitted_at``); optionally
   ``feature_names`` (the names of view 1's input columns, in order) and ``feature_names_view2``
   (two views only). Files without them (written by 0.1.0, or fitted on unnamed arrays) still
   load; only the width of the data can then be checked against them.
@@ -22,11 +24,13 @@ never run code. It holds:
 :class:`LinearMap` or :class:`TwoViewMap` whose ``transform`` equals the saved model's.
 Feature names follow scikit-learn's convention: a map fitted on named columns has
 ``feature_names_in_`` (an object array of str; absent otherwise), and
-:func:`check_feature_names` refuses data whose columns differ from them.
+:func:`check_feature_names` refuses data whose columns differ from them. :func:`model_summary`
+says what a file holds (``cgmm info``).
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import warnings
@@ -314,10 +318,84 @@ def as_linear_map(model: object, info: dict | None = None) -> LinearMap | TwoVie
     )
 
 
+#: Fitted attributes that are the map itself (stored as arrays) or the input's width and names: not diagnostics.
+_MAP_ATTRIBUTES = frozenset({
+    "mean_", "components_", "x_mean_", "y_mean_", "x_components_", "y_components_", "n_features_in_", "feature_names_in_",
+    "y_feature_names_in_", "xbar_", "scalings_", "coef_", "intercept_", "means_", "covariance_", "predictor_",
+})
+#: Longer arrays (per-feature values, a loss curve) stay out of a summary, so that it fits on a screen.
+_MAX_LISTED = 32
+_NO_JSON = object()
+
+
+def _json_scalar(value: object) -> object:
+    """``value`` as a JSON scalar (a non-finite float as the string ``"nan"`` or ``"inf"``: JSON has none), or ``_NO_JSON``."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else str(float(value))
+    return _NO_JSON
+
+
+def _json_diagnostic(value: object) -> object:
+    """A fitted attribute as JSON: a scalar, or a short 1-D array as a list; ``_NO_JSON`` otherwise."""
+    scalar = _json_scalar(value)
+    if scalar is not _NO_JSON or not isinstance(value, (list, tuple, np.ndarray)):
+        return scalar
+    arr = np.asarray(value)
+    if arr.ndim != 1 or arr.size > _MAX_LISTED or arr.dtype.kind not in "biufU":
+        return _NO_JSON
+    return [_json_scalar(v.item() if isinstance(v, np.generic) else v) for v in arr]
+
+
+def learner_summary(estimator: object) -> dict[str, Any]:
+    """What a fitted estimator is and what it reports about its fit, as JSON: for a model file's ``info["learner"]``.
+
+    ``estimator`` is its class name; ``params`` its constructor parameters (scikit-learn's
+    ``get_params``; a value with no JSON form, a numpy Generator say, as its ``repr``);
+    ``diagnostics`` its fitted attributes (names ending in ``_``) that are numbers, strings or
+    1-D arrays of at most 32 entries (not None) (``n_iter_``, ``effective_rank_``, ``pair_correlations_``,
+    ``closed_form_share_``, ``shrinkage_``, ``temperature_``, ``explained_variance_ratio_``,
+    ...), and the last entry of a ``loss_curve_`` as ``"loss_curve_[-1]"``. The map's own arrays
+    are not repeated (the file holds them).
+
+    Examples
+    --------
+    >>> from sklearn.decomposition import PCA
+    >>> X = np.random.default_rng(0).normal(size=(50, 3)) * [3.0, 2.0, 1.0]
+    >>> s = learner_summary(PCA(2).fit(X))
+    >>> s["estimator"], s["params"]["n_components"], len(s["diagnostics"]["explained_variance_ratio_"])
+    ('PCA', 2, 2)
+    """
+    params = estimator.get_params(deep=False) if hasattr(estimator, "get_params") else {}
+    # In the constructor's order (get_params sorts them), as the class's documentation lists them.
+    order = [p for p in inspect.signature(type(estimator).__init__).parameters if p in params]
+    shown = {}
+    for name in order + sorted(set(params) - set(order)):
+        scalar = _json_scalar(params[name])
+        shown[name] = repr(params[name]) if scalar is _NO_JSON else scalar
+    diagnostics: dict[str, Any] = {}
+    for name, value in sorted(vars(estimator).items()):
+        if name.endswith("_") and not name.startswith("_") and name not in _MAP_ATTRIBUTES and name != "loss_curve_":
+            found = _json_diagnostic(value)
+            if found is not _NO_JSON and found is not None:  # None: not computed for this fit
+                diagnostics[name] = found
+    curve = getattr(estimator, "loss_curve_", None)
+    if isinstance(curve, (list, tuple, np.ndarray)) and len(curve):
+        diagnostics["loss_curve_[-1]"] = _json_scalar(float(curve[-1]))
+    return {"estimator": type(estimator).__name__, "params": shown, "diagnostics": diagnostics}
+
+
 def save_model(model: object, path: str | os.PathLike, info: dict | None = None) -> Path:
     """Write a fitted linear model to ``path`` (a ``.npz`` archive, see the module docstring); returns the path.
 
-    ``info`` (JSON-able) is stored in the header; by default the map's own ``info``.
+    ``info`` (JSON-able) is stored in the header as given; by default the map's own ``info``,
+    and for a fitted estimator (not a map) ``{"learner": learner_summary(model)}``: its
+    parameters and diagnostics, which ``cgmm info`` shows.
 
     Examples
     --------
@@ -331,6 +409,8 @@ def save_model(model: object, path: str | os.PathLike, info: dict | None = None)
     out = Path(check_path(path))
     fitted = as_linear_map(model, info)
     notes = info if info is not None else (fitted.info or {})
+    if info is None and fitted is not model and "learner" not in notes:
+        notes = {**notes, "learner": learner_summary(model)}
     header: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -375,6 +455,50 @@ def load_model(path: str | os.PathLike) -> LinearMap | TwoViewMap:
     file, was written by a newer format version, or has missing, extra, non-finite or
     inconsistent arrays. The header's ``info`` is on the returned map's ``info``.
     """
+    return _read_model(path)[1]
+
+
+def model_summary(path: str | os.PathLike) -> dict[str, Any]:
+    """What a model file holds, as JSON, once :func:`load_model` has checked it (what ``cgmm info`` prints).
+
+    Keys: ``path``, ``format_version``, ``library_version`` (None if unrecorded), ``method``,
+    ``label`` (the registry's display name, or None), ``n_views``, ``n_features``,
+    ``n_components``, ``feature_names`` (None when unnamed), for two views also
+    ``n_features_view2`` and ``feature_names_view2``, and ``info`` (how it was fitted; files of
+    older versions record less). Raises :class:`ModelFileError` as :func:`load_model` does.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = save_model(LinearMap([0.0, 0.0], [[1.0, 2.0]], method="pca", feature_names=["a", "b"]), os.path.join(tempfile.mkdtemp(), "m.npz"))
+    >>> s = model_summary(path)
+    >>> s["label"], s["n_features"], s["n_components"], s["feature_names"]
+    ('PCA', 2, 1, ['a', 'b'])
+    """
+    from contrastive_gmm.methods import find_method
+
+    header, fitted = _read_model(path)
+    registered = find_method(fitted.method)
+    summary: dict[str, Any] = {
+        "path": str(path),
+        "format_version": header["format_version"],
+        "library_version": header.get("library_version"),
+        "method": fitted.method,
+        "label": None if registered is None else registered.label,
+        "n_views": header["n_views"],
+        "n_features": fitted.n_features_in_,
+        "n_components": fitted.n_components,
+        "feature_names": feature_names(fitted),
+    }
+    if isinstance(fitted, TwoViewMap):
+        summary["n_features_view2"] = int(fitted.y_components_.shape[1])
+        summary["feature_names_view2"] = feature_names(fitted, view=2)
+    summary["info"] = fitted.info if isinstance(fitted.info, dict) else {"notes": fitted.info}
+    return summary
+
+
+def _read_model(path: str | os.PathLike) -> tuple[dict, LinearMap | TwoViewMap]:
+    """The checked header of a model file and its map (see :func:`load_model`)."""
     text = check_path(path)
     if not os.path.isfile(text):
         raise _fail(text, "no such model file.")
@@ -428,7 +552,7 @@ def load_model(path: str | os.PathLike) -> LinearMap | TwoViewMap:
     for key, actual in widths.items():
         if header.get(key) != actual:
             raise _fail(text, f"header says {key} = {header.get(key)!r} but the arrays have {actual}.")
-    return fitted
+    return header, fitted
 
 
 __all__ = [
@@ -441,6 +565,8 @@ __all__ = [
     "feature_names",
     "check_feature_names",
     "as_linear_map",
+    "learner_summary",
     "save_model",
     "load_model",
+    "model_summary",
 ]

@@ -166,7 +166,7 @@ def report(directory: Path = typer.Argument(..., help="A folder written by `cgmm
         typer.echo(f"Wrote {path}")
 
 
-register_data_commands(app)  # cgmm fit / cgmm transform
+register_data_commands(app)  # cgmm fit / cgmm transform / cgmm info
 
 
 def run() -> None:  # pragma: no cover - console entry point wrapper
