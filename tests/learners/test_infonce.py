@@ -1,5 +1,6 @@
 """The InfoNCE learner: finds the Fisher subspace where PCA fails, behaves as a scikit-learn estimator."""
 
+import warnings
 import pickle
 
 import numpy as np
@@ -143,8 +144,15 @@ def test_averaging_stops_earlier_than_cooling_down(theory_setting, fitted):
     assert cg.subspace_angles(fitted.subspace(), F).max() < cg.subspace_angles(cooled.subspace(), F).max() + 1.0
 
 
-def test_verbose_shows_progress(capsys, theory_setting):
+def test_verbose_shows_progress(capsys, theory_setting, monkeypatch):
     _, X, Xp, _ = theory_setting
+    # A fit under a second shows no bar (it would only flash) ...
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", cg.ClosedFormWarning)  # one step is far from the optimum, as meant
+        cg.InfoNCE(2, max_epochs=1, verbose=True, random_state=0).fit(X[:500], Xp[:500])
+    assert "InfoNCE" not in capsys.readouterr().err
+    # ... and a longer one does: with no delay, even a short fit shows it.
+    monkeypatch.setattr("contrastive_gmm.learners.training._PROGRESS_DELAY", 0.0)
     cg.InfoNCE(2, max_epochs=2, verbose=True, random_state=0).fit(X[:2000], Xp[:2000])
     assert "InfoNCE" in capsys.readouterr().err
 

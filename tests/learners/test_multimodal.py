@@ -298,7 +298,8 @@ def test_cca_shrinks_each_view_by_its_own_estimate():
     np.testing.assert_allclose(model.correlations_, rho, rtol=1e-10)
 
 
-def test_clip_stops_at_max_epochs_and_names_itself_in_its_progress_bar(capsys):
+def test_clip_stops_at_max_epochs_and_names_itself_in_its_progress_bar(capsys, monkeypatch):
+    monkeypatch.setattr("contrastive_gmm.learners.training._PROGRESS_DELAY", 0.0)  # show the bar at once
     mm3 = cg.MultimodalGMM.random(3, 6, 5, random_state=0)
     A, B, _ = mm3.sample(500, random_state=0)
     with warnings.catch_warnings():

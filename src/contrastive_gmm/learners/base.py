@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from contrastive_gmm._validation import (
@@ -77,10 +77,21 @@ def warn_if_beyond_classes(n_components: int, y: ArrayLike | None, owner: str, n
         )
 
 
-class LinearProjection(TransformerMixin, BaseEstimator):
+class LinearProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class: after ``fit``, ``transform(X) = (X - mean_) @ components_.T``.
 
     Subclasses set ``mean_`` (d,), ``components_`` (k, d) and ``n_features_in_`` in ``fit``.
+    The output columns are named as scikit-learn names them (the class name and an index:
+    ``infonce0, infonce1, ...``), so ``set_output(transform="pandas")`` works; float32 input gives
+    float32 output.
+
+    Examples
+    --------
+    >>> import contrastive_gmm as cg
+    >>> X, X_pos, _, _ = cg.GMM.random(3, 5, random_state=0).sample_pairs(500, random_state=0)
+    >>> model = cg.PairCCA(2).fit(X, X_pos)
+    >>> model.get_feature_names_out().tolist(), model.transform(X.astype("float32")).dtype
+    (['paircca0', 'paircca1'], dtype('float32'))
     """
 
     #: Whether ``fit`` needs its second argument (positives or labels); scikit-learn's tags read it.
@@ -89,7 +100,13 @@ class LinearProjection(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):  # noqa: D105 - scikit-learn's estimator tags
         tags = super().__sklearn_tags__()
         tags.target_tags.required = self._requires_y
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+    @property
+    def _n_features_out(self) -> int:
+        """Output width, which scikit-learn's ``get_feature_names_out`` reads."""
+        return self.components_.shape[0]
 
     def transform(self, X: ArrayLike) -> np.ndarray:
         """Centre ``X`` with the fitted mean and project it with the learned map; shape (n, k)."""
@@ -101,7 +118,8 @@ class LinearProjection(TransformerMixin, BaseEstimator):
                 f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
                 f"{self.n_features_in_} features as input (the width it was fitted with)."
             )
-        return (X - self.mean_) @ self.components_.T
+        # float64 arithmetic (the mean can be large next to the spread), returned in the input's precision.
+        return ((X - self.mean_) @ self.components_.T).astype(X.dtype, copy=False)
 
     def subspace(self) -> np.ndarray:
         """Orthonormal d x k basis of the subspace the map projects onto (its row space)."""
@@ -114,8 +132,22 @@ class LinearProjection(TransformerMixin, BaseEstimator):
 __all__ = ["paired_views", "warn_if_beyond_classes", "LinearProjection", "TwoViewProjection"]
 
 
-class TwoViewProjection(TransformerMixin, BaseEstimator):
-    """Base class: a linear map per view, ``transform(X, Y=None)`` as in scikit-learn's CCA."""
+class TwoViewProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Base class: a linear map per view, ``transform(X, Y=None)`` as in scikit-learn's CCA.
+
+    The X scores' columns are named ``cca0, cca1, ...`` (the class name and an index), as scikit-learn's
+    CCA names them; float32 input gives float32 scores.
+    """
+
+    def __sklearn_tags__(self):  # noqa: D105 - scikit-learn's estimator tags
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    @property
+    def _n_features_out(self) -> int:
+        """Width of the X scores, which scikit-learn's ``get_feature_names_out`` reads."""
+        return self.x_components_.shape[0]
 
     def _check_widths(self, X: ArrayLike, Y: ArrayLike | None) -> tuple[np.ndarray, np.ndarray | None]:
         check_is_fitted(self, "x_components_")
@@ -132,10 +164,10 @@ class TwoViewProjection(TransformerMixin, BaseEstimator):
     def transform(self, X: ArrayLike, Y: ArrayLike | None = None) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """X scores ``(X - x_mean_) @ x_components_.T``; with ``Y``, the pair ``(X scores, Y scores)``."""
         X, Y = self._check_widths(X, Y)
-        x_scores = (X - self.x_mean_) @ self.x_components_.T
+        x_scores = ((X - self.x_mean_) @ self.x_components_.T).astype(X.dtype, copy=False)
         if Y is None:
             return x_scores
-        return x_scores, (Y - self.y_mean_) @ self.y_components_.T
+        return x_scores, ((Y - self.y_mean_) @ self.y_components_.T).astype(Y.dtype, copy=False)
 
     def fit_transform(self, X: ArrayLike, Y: ArrayLike, **fit_params: object) -> tuple[np.ndarray, np.ndarray]:
         """Fit on the pairs and return ``(X scores, Y scores)``."""
@@ -152,9 +184,12 @@ class TwoViewProjection(TransformerMixin, BaseEstimator):
         return np.linalg.qr(self.y_components_.T)[0]
 
 
-def _check_two_view(X: ArrayLike, Y: ArrayLike, n_components: object) -> tuple[np.ndarray, np.ndarray, int]:
+def _check_two_view(X: ArrayLike, Y: ArrayLike, n_components: object, estimator: object = None) -> tuple[np.ndarray, np.ndarray, int]:
     if Y is None:
         raise ValueError("fit needs both views: call fit(X, Y) with row-paired X and Y.")
     X, Y = check_paired(X, Y, names=("X", "Y"), same_width=False)
-    k = check_n_components(n_components, min(X.shape[1], Y.shape[1]))
-    return X, Y, k
+    if estimator is None:
+        return X, Y, check_n_components(n_components, min(X.shape[1], Y.shape[1]))
+    from contrastive_gmm.learners.rank import resolve_two_view_n_components  # rank imports the mixtures; keep base light
+
+    return X, Y, resolve_two_view_n_components(estimator, X, Y, n_components=n_components)

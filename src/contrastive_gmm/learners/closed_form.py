@@ -10,7 +10,7 @@ import numpy as np
 import scipy.linalg
 from numpy.typing import ArrayLike
 
-from contrastive_gmm._validation import check_matrix, check_n_components, check_reg
+from contrastive_gmm._validation import check_matrix, check_reg
 from contrastive_gmm.learners.base import (
     LinearProjection,
     TwoViewProjection,
@@ -18,6 +18,7 @@ from contrastive_gmm.learners.base import (
     paired_views,
     warn_if_beyond_classes,
 )
+from contrastive_gmm.learners.rank import resolve_n_components
 from contrastive_gmm.linalg import (
     REG_AUTO,
     cca_directions,
@@ -88,7 +89,7 @@ class PairCCA(LinearProjection):
     def fit(self, X: ArrayLike, y: ArrayLike) -> "PairCCA":
         """Estimate the map from ``X`` and its row-paired positives ``y = X_pos`` (or class labels, see :func:`paired_views`)."""
         X, X_pos = paired_views(X, y, _rng(self.random_state), type(self).__name__)
-        k = check_n_components(self.n_components, X.shape[1])
+        k = resolve_n_components(self, X, X_pos, y)
         warn_if_beyond_classes(k, y, type(self).__name__)
         reg = check_reg(self.reg)
         self.mean_, cov, cross = pair_moments(X, X_pos)
@@ -129,7 +130,7 @@ class SpectralOnMeans(LinearProjection):
     def fit(self, X: ArrayLike, y: ArrayLike) -> "SpectralOnMeans":
         """Estimate the span of the means from ``X`` and its positives ``y = X_pos`` (or class labels, see :func:`paired_views`)."""
         X, X_pos = paired_views(X, y, _rng(self.random_state), type(self).__name__)
-        k = check_n_components(self.n_components, X.shape[1])
+        k = resolve_n_components(self, X, X_pos, y)
         warn_if_beyond_classes(k, y, type(self).__name__)
         self.mean_, cov, cross = pair_moments(X, X_pos)
         if not np.trace(cov) > 0:
@@ -224,7 +225,7 @@ class CCA(TwoViewProjection):
 
     def fit(self, X: ArrayLike, Y: ArrayLike) -> "CCA":
         """Estimate canonical directions from row-paired views."""
-        X, Y, k = _check_two_view(X, Y, self.n_components)
+        X, Y, k = _check_two_view(X, Y, self.n_components, self)
         reg = check_reg(self.reg)
         self.x_mean_, self.y_mean_, Sxx, Syy, Sxy = two_view_moments(X, Y)
         (rx, self.x_shrinkage_), (ry, self.y_shrinkage_) = (
@@ -233,6 +234,7 @@ class CCA(TwoViewProjection):
             ridge(Sxx, rx, self.x_shrinkage_), ridge(Syy, ry, self.y_shrinkage_), Sxy, k)
         if self.pair_whiten:
             self.x_components_, self.y_components_ = pair_whitened_maps(self.x_components_, self.y_components_, Sxx, Syy, Sxy)
+        self.n_features_in_ = X.shape[1]
         return self
 
 
@@ -253,8 +255,9 @@ class PLSSVD(TwoViewProjection):
 
     def fit(self, X: ArrayLike, Y: ArrayLike) -> "PLSSVD":
         """Estimate singular directions of the cross-covariance."""
-        X, Y, k = _check_two_view(X, Y, self.n_components)
+        X, Y, k = _check_two_view(X, Y, self.n_components, self)
         self.x_mean_, self.y_mean_, _, _, Sxy = two_view_moments(X, Y)
         U, s, Vt = np.linalg.svd(Sxy, full_matrices=False)
         self.x_components_, self.y_components_, self.singular_values_ = U[:, :k].T, Vt[:k], s[:k]
+        self.n_features_in_ = X.shape[1]
         return self

@@ -15,6 +15,7 @@ from contrastive_gmm._validation import (
     check_positive,
 )
 from contrastive_gmm.learners.base import warn_if_beyond_classes
+from contrastive_gmm.learners.rank import resolve_n_components
 from contrastive_gmm.learners.training import (
     _DTYPES,
     _INFONCE_HALVINGS,
@@ -218,7 +219,7 @@ class InfoNCE(_TrainedLinear):
         self._check_training_params()
         check_choice(self.init, "init", INITS)
         check_choice(self.dtype, "dtype", tuple(_DTYPES))
-        return check_n_components(self.n_components, d)
+        return check_n_components(self.n_components, d, allow_auto=True)
 
     def fit(self, X: ArrayLike, y: ArrayLike) -> "InfoNCE":
         """Learn the map from row-paired views: ``X`` (n, d) and its positives ``y = X_pos`` (n, d).
@@ -229,7 +230,7 @@ class InfoNCE(_TrainedLinear):
         """
         gen = _torch_generator(self.random_state)
         X, X_pos = self._views(X, y, gen)
-        k = self._check_params(X.shape[1])
+        k = resolve_n_components(self, X, X_pos, y, n_components=self._check_params(X.shape[1]))
         warn_if_beyond_classes(k, y, type(self).__name__)
         scale, similarity, symmetric = 1.0 / float(self.temperature), self.similarity, bool(self.symmetric)
         # Pair CCA in whitened coordinates: the top eigenvectors of the whitened cross-covariance.

@@ -59,6 +59,8 @@ TOL = 1e-4
 PATIENCE = 2
 INITS = ("random", "pair_cca")
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
+#: Seconds before a verbose fit shows its progress bar: a fit under a second shows none (it would only flash).
+_PROGRESS_DELAY = 1.0
 
 
 class CollapseWarning(UserWarning):
@@ -298,7 +300,7 @@ def train_linear_maps(
     >>> B = A + 0.1 * torch.randn(1024, 6, generator=gen)  # positives: noisy copies
     >>> (V,), history = train_linear_maps(
     ...     (A, B), [torch.randn(2, 6, generator=gen)], lambda a, b: info_nce(a, b, 0.5),
-    ...     parametrize=orthonormal_rows, batch_size=128, max_epochs=50, lr=0.05, tol=1e-4,
+    ...     parametrize=orthonormal_rows, batch_size=128, max_epochs=100, lr=0.05, tol=1e-4,
     ...     patience=2, generator=gen, max_halvings=1, average=True, num_threads=1)
     >>> V.shape, history["stop"], history["averaged_steps"] > 0
     (torch.Size([2, 6]), 'plateau', True)
@@ -351,7 +353,7 @@ def _train_linear_maps(
     sums = [torch.zeros_like(U) for U in Us] if average else []
     plateau = [torch.zeros_like(U) for U in Us] if average else []
     plateau_steps = period_steps = 0
-    bar = tqdm(total=max_epochs, desc=desc, disable=not verbose, leave=False, unit="epoch")
+    bar = tqdm(total=max_epochs, desc=desc, disable=not verbose, leave=False, unit="epoch", delay=_PROGRESS_DELAY)
     while epochs < max_epochs:
         # Indices go to the data's device once per epoch, not once per step.
         perm = torch.randperm(n, generator=generator).to(device)
@@ -397,7 +399,7 @@ def _train_linear_maps(
         period_loss = total / max(steps, 1)
         total = 0.0
         history["loss"].append(period_loss)
-        bar.set_postfix(loss=f"{period_loss:.4f}", lr=f"{opt.param_groups[0]['lr']:.2g}")
+        bar.set_postfix(loss=f"{period_loss:.4f}", lr=f"{opt.param_groups[0]['lr']:.2g}", refresh=False)  # a refresh would draw the bar before its delay
         # The first period always counts as progress (best - tol * |best| is nan while best is inf).
         if best == math.inf or period_loss < best - tol * abs(best):
             best, stale = period_loss, 0

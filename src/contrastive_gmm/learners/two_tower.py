@@ -173,7 +173,7 @@ class CLIP(_TrainsMaps, TwoViewProjection):
 
     def fit(self, X: ArrayLike, Y: ArrayLike) -> "CLIP":
         """Learn both maps from row-paired views ``X`` (n, dx) and ``Y`` (n, dy)."""
-        X, Y, k = _check_two_view(X, Y, self.n_components)
+        X, Y, k = _check_two_view(X, Y, self.n_components, self)
         temperature = check_positive(self.temperature, "temperature")
         similarity = check_choice(self.similarity, "similarity", SIMILARITIES)
         self._check_training_params()

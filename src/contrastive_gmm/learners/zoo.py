@@ -26,10 +26,10 @@ from contrastive_gmm._validation import (
     check_classes,
     check_labels,
     check_matrix,
-    check_n_components,
     check_positive,
 )
 from contrastive_gmm.learners.base import warn_if_beyond_classes
+from contrastive_gmm.learners.rank import resolve_n_components
 from contrastive_gmm.learners.training import (
     BATCH_SIZE,
     LR,
@@ -79,7 +79,7 @@ class _PairLearner(_TrainedLinear):
         self, X: np.ndarray, X_pos: np.ndarray, gen: torch.Generator, labels: np.ndarray | None = None, y: ArrayLike | None = None
     ) -> None:
         """Validate, then train; ``labels`` go to the loss, ``y`` is fit's own second argument (for the k > K - 1 warning)."""
-        k = check_n_components(self.n_components, X.shape[1])
+        k = resolve_n_components(self, X, X_pos, y if labels is None else labels)
         warn_if_beyond_classes(k, y if labels is None else labels, type(self).__name__)
         self._check_training_params()
         loss_fn, extra = self._make_loss(k, check_device(self.device))
