@@ -153,6 +153,11 @@ def _estimator_options(spec: "MethodSpec", given: Mapping[str, Any], seed: Optio
     return options
 
 
+# Built once here: Sphinx cannot read an f-string written as a default argument (it fails the -W build).
+_SEED_HELP = f"Seed of the drawn pairs and of the random start (default 0); not for {', '.join(_UNSEEDED)}, which draw nothing at random."
+_TEMPERATURE_HELP = f"Temperature of the loss (default: the method's); {', '.join(_ESTIMATOR_OPTIONS['--temperature'][1])} only."
+
+
 def fit(
     data: Path = typer.Option(..., "--data", help="Training data: .npz, .npy, .csv or .parquet (see `cgmm fit --help`)."),
     method: Method = typer.Option(..., "--method", help=_METHOD_HELP),
@@ -161,11 +166,11 @@ def fit(
     delta: float = typer.Option(0.0, "--delta", min=0.0, max=1.0, help="infonce with labels or groups: fraction of partners drawn from any row."),
     seed: Optional[int] = typer.Option(
         None, "--seed", show_default=False,
-        help=f"Seed of the drawn pairs and of the random start (default 0); not for {', '.join(_UNSEEDED)}, which draw nothing at random.",
+        help=_SEED_HELP,
     ),
     temperature: Optional[float] = typer.Option(
         None, "--temperature", show_default=False,
-        help=f"Temperature of the loss (default: the method's); {', '.join(_ESTIMATOR_OPTIONS['--temperature'][1])} only.",
+        help=_TEMPERATURE_HELP,
     ),
     epochs: Optional[int] = typer.Option(
         None, "--epochs", min=1, show_default=False,
