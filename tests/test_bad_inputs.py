@@ -360,19 +360,23 @@ CASES += [
     case("FisherOracle", "transform with a different width", lambda: fitted("FisherOracle").transform(X), ValueError, "X", "features"),
 ]
 
-# --- two-view learners: fit(X, Y)
+# --- two-view learners: fit(X, y), y the second view (scikit-learn's name)
 for learner, make in TWO_VIEW_LEARNERS.items():
     for what, value, exc, detail in BAD_MATRICES:
         CASES.append(case(learner, f"fit X {what}", lambda m=make, v=value: m().fit(v, Y2), exc, "X", detail))
     CASES += [
-        case(learner, "fit Y NaN", lambda m=make: m().fit(X, _with(Y2, 0, 0, np.nan)), ValueError, "Y", "NaN"),
-        case(learner, "fit Y None", lambda m=make: m().fit(X, None), ValueError, "Y"),
-        case(learner, "fit Y a string", lambda m=make: m().fit(X, "abc"), TypeError, "Y"),
-        case(learner, "fit mismatched rows", lambda m=make: m().fit(X, Y2[:-1]), ValueError, "Y", "rows"),
+        case(learner, "fit y NaN", lambda m=make: m().fit(X, _with(Y2, 0, 0, np.nan)), ValueError, "y", "NaN"),
+        case(learner, "fit y None", lambda m=make: m().fit(X, None), ValueError, "y"),
+        case(learner, "fit y a string", lambda m=make: m().fit(X, "abc"), TypeError, "y"),
+        case(learner, "fit mismatched rows", lambda m=make: m().fit(X, Y2[:-1]), ValueError, "y", "rows"),
         case(learner, "transform before fit", lambda m=make: m().transform(X), NotFittedError, "not fitted"),
         case(learner, "transform X with a different width", lambda n=learner: fitted(n).transform(Y2), ValueError, "X", "features"),
-        case(learner, "transform Y with a different width", lambda n=learner: fitted(n).transform(X, X), ValueError, "Y", "features"),
+        case(learner, "transform y with a different width", lambda n=learner: fitted(n).transform(X, X), ValueError, "y", "features"),
         case(learner, "transform NaN", lambda n=learner: fitted(n).transform(X_NAN), ValueError, "X", "NaN"),
+        case(learner, "sample_weight negative", lambda m=make: m().fit(X, Y2, sample_weight=-np.ones(len(X))), ValueError, "sample_weight"),
+        case(learner, "sample_weight of another length", lambda m=make: m().fit(X, Y2, sample_weight=np.ones(3)), ValueError, "sample_weight"),
+        case(learner, "sample_weight all zero", lambda m=make: m().fit(X, Y2, sample_weight=np.zeros(len(X))), ValueError, "sample_weight"),
+        case(learner, "sample_weight a string", lambda m=make: m().fit(X, Y2, sample_weight="abc"), TypeError, "sample_weight"),
     ]
     for what, value, exc in BAD_N_COMPONENTS[:5] + [("too large (> min width 2)", 3, ValueError)]:
         CASES.append(case(learner, f"n_components {what}", lambda m=make, v=value: m(n_components=v).fit(X, Y2), exc, "n_components"))

@@ -49,6 +49,8 @@ _EXPORTS: dict[str, str] = {
         ["LinearMap", "TwoViewMap", "save_model", "load_model", "ModelFileError", "FeatureMismatchError",
          "check_feature_names"], "contrastive_gmm.model_io"),
     **dict.fromkeys(["fit_embedding", "FIT_METHODS"], "contrastive_gmm.embedding"),
+    **dict.fromkeys(["population_info_nce", "population_optimum", "PopulationLoss", "PopulationOptimum"],
+                    "contrastive_gmm.population"),
 }
 
 
@@ -60,7 +62,7 @@ def _learner_names() -> list[str]:
 #: The subpackages and modules: ``from contrastive_gmm import distributed`` must import the module,
 #: not look it up among the learners (which would import them, and torch, mid-import).
 _SUBMODULES = frozenset({"mixtures", "data", "linalg", "losses", "learners", "metrics", "model_io", "embedding", "methods",
-                         "defaults", "distributed", "experiments", "cli"})
+                         "defaults", "distributed", "experiments", "cli", "population"})
 
 
 def __getattr__(name: str) -> Any:

@@ -346,6 +346,35 @@ def check_weights(weights: ArrayLike | None, n_components: int) -> np.ndarray:
     return w / w.sum()
 
 
+def check_sample_weight(sample_weight: ArrayLike | None, n_samples: int) -> np.ndarray | None:
+    """Validate per-row weights: a 1-D float64 copy of ``n_samples`` finite, non-negative numbers, not all 0.
+
+    None stays None (every row weighs 1). The input is never modified: the copy is what the
+    learners use (scikit-learn checks that a fit leaves ``sample_weight`` as it was). A scalar
+    is one weight for every row, as scikit-learn reads it.
+
+    >>> check_sample_weight([1, 2, 0], 3).tolist()
+    [1.0, 2.0, 0.0]
+    >>> check_sample_weight(None, 3) is None
+    True
+    """
+    if sample_weight is None:
+        return None
+    w = check_numeric(sample_weight, "sample_weight").astype(np.float64)  # astype copies
+    if w.ndim == 0:
+        w = np.full(n_samples, float(w))
+    if w.ndim != 1 or w.shape[0] != n_samples:
+        # "sample_weight.shape == ... expected (n,)" is scikit-learn's wording, which its checks look for.
+        raise ValueError(f"sample_weight.shape == {w.shape}, expected ({n_samples},): one weight per row of X.")
+    if not np.all(np.isfinite(w)):
+        raise ValueError(f"sample_weight must be finite; got a non-finite weight at {_first_index(~np.isfinite(w))}.")
+    if np.any(w < 0):
+        raise ValueError(f"sample_weight must be non-negative; got {w[w < 0][0]:g} at {_first_index(w < 0)}.")
+    if not w.sum() > 0:
+        raise ValueError("sample_weight is zero for every row: at least one row must have a positive weight.")
+    return w
+
+
 __all__ = [
     "SIMILARITIES",
     "InputTypeError",
@@ -367,4 +396,5 @@ __all__ = [
     "check_path",
     "check_spd",
     "check_weights",
+    "check_sample_weight",
 ]

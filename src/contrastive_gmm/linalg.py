@@ -44,14 +44,29 @@ def inv_sqrt(S: np.ndarray, *, floor: float = 0.0, null: Callable[[np.ndarray], 
     return (vecs / root) @ vecs.T
 
 
-def pair_moments(X: np.ndarray, X_pos: np.ndarray, chunk: int = _CHUNK) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def pair_moments(
+    X: np.ndarray, X_pos: np.ndarray, chunk: int = _CHUNK, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pooled mean, pooled covariance of both views, and the symmetrised cross-covariance.
 
     Returns ``(mean, cov, cross)`` in float64, where ``cov`` is the covariance of the 2n
     stacked points and ``cross = (C + C^T) / 2`` with ``C = mean_i (x_i - m)(x_pos_i - m)^T``.
+    ``weights`` (n,), non-negative: pair i counts ``weights[i]`` times (every mean above becomes a
+    weighted mean), so integer weights give the moments of the pairs repeated.
+
+    >>> X = np.array([[0.0], [2.0]]); X_pos = np.array([[1.0], [3.0]])
+    >>> [m.item() for m in pair_moments(X, X_pos, weights=np.array([1.0, 3.0]))]  # pair 1 three times
+    [2.0, 1.0, 0.5]
+    >>> [m.item() for m in pair_moments(X[[0, 1, 1, 1]], X_pos[[0, 1, 1, 1]])]
+    [2.0, 1.0, 0.5]
     """
     n, d = X.shape
-    mean = (X.sum(axis=0, dtype=np.float64) + X_pos.sum(axis=0, dtype=np.float64)) / (2 * n)
+    if weights is None:
+        total = float(n)
+        mean = (X.sum(axis=0, dtype=np.float64) + X_pos.sum(axis=0, dtype=np.float64)) / (2 * n)
+    else:
+        total = float(weights.sum())
+        mean = (weights @ X.astype(np.float64, copy=False) + weights @ X_pos.astype(np.float64, copy=False)) / (2 * total)
     cov = np.zeros((d, d))
     cross = np.zeros((d, d))
     for start in range(0, n, chunk):
@@ -60,10 +75,16 @@ def pair_moments(X: np.ndarray, X_pos: np.ndarray, chunk: int = _CHUNK) -> tuple
         a -= mean
         b = X_pos[start : start + chunk].astype(np.float64)
         b -= mean
-        cov += a.T @ a + b.T @ b
-        cross += a.T @ b
-    cov /= 2 * n
-    cross = (cross + cross.T) / (2 * n)
+        if weights is None:
+            cov += a.T @ a + b.T @ b
+            cross += a.T @ b
+        else:
+            w = weights[start : start + chunk, None]
+            wa = a * w
+            cov += wa.T @ a + (b * w).T @ b
+            cross += wa.T @ b
+    cov /= 2 * total
+    cross = (cross + cross.T) / (2 * total)
     return mean, (cov + cov.T) / 2, cross
 
 
@@ -94,12 +115,16 @@ def ridge(cov: np.ndarray, reg: float, shrinkage: float = 0.0) -> np.ndarray:
     return shrunk
 
 
-def covariance_regularisation(reg: float | str, X: np.ndarray, mean: np.ndarray) -> tuple[float, float]:
+def covariance_regularisation(
+    reg: float | str, X: np.ndarray, mean: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[float, float]:
     """A learner's ``reg`` as ``(ridge, shrinkage)`` for :func:`ridge`, estimated from the rows ``X``.
 
-    ``"auto"``: the Ledoit-Wolf intensity (:func:`sklearn.covariance.ledoit_wolf_shrinkage`) of
-    ``X`` centred at ``mean`` and scaled to unit variance (as scikit-learn's LDA does with
-    ``shrinkage="auto"``), plus a 1e-6 ridge; a number: that ridge alone, no shrinkage.
+    ``"auto"``: the Ledoit-Wolf intensity (:func:`ledoit_wolf_intensity`, scikit-learn's
+    :func:`sklearn.covariance.ledoit_wolf_shrinkage` with row weights) of ``X`` centred at
+    ``mean`` and scaled to unit variance (as scikit-learn's LDA does with ``shrinkage="auto"``),
+    plus a 1e-6 ridge; a number: that ridge alone, no shrinkage. ``weights`` (n,): row i counts
+    ``weights[i]`` times.
 
     Why Ledoit-Wolf, on standardised features, and from ``X`` alone: the sample covariance of
     ~1000 rows in 64 dimensions (raw digits) has eigenvalues far below the truth in its weakest
@@ -119,13 +144,50 @@ def covariance_regularisation(reg: float | str, X: np.ndarray, mean: np.ndarray)
     (0.1, 0.0)
     """
     if isinstance(reg, str):
-        from sklearn.covariance import ledoit_wolf_shrinkage
-
         centred = np.asarray(X, dtype=np.float64) - mean
-        scale = centred.std(axis=0)
+        # Each feature's own (weighted) standard deviation, as numpy's std: the mean is the column's, not ``mean``.
+        own_mean = np.average(centred, axis=0, weights=weights)
+        scale = np.sqrt(np.average((centred - own_mean) ** 2, axis=0, weights=weights))
         scale[scale == 0] = 1.0  # a constant feature stays 0 (StandardScaler's rule)
-        return _AUTO_RIDGE, float(ledoit_wolf_shrinkage(centred / scale, assume_centered=True))
+        centred /= scale
+        return _AUTO_RIDGE, ledoit_wolf_intensity(centred, weights)
     return float(reg), 0.0
+
+
+def ledoit_wolf_intensity(Z: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """The Ledoit-Wolf shrinkage intensity of centred rows ``Z`` (n, d), each row counted ``weights[i]`` times.
+
+    scikit-learn's :func:`sklearn.covariance.ledoit_wolf_shrinkage` with ``assume_centered=True``
+    takes no weights, so its formula is written here with each sum over rows weighted and the
+    row count replaced by ``W = sum(weights)``: integer weights give the intensity of the rows
+    repeated. The weights are frequencies, so their total matters (the intensity falls as ``W``
+    grows, as it does with more rows): weights that sum to 1 count as one row. Without weights
+    it is scikit-learn's value (to rounding). One d x d product (scikit-learn's takes two): the
+    sum of the entries of ``(Z**2)^T Z**2`` is the sum of the squared row norms.
+
+    >>> rng = np.random.default_rng(0)
+    >>> Z = rng.normal(size=(30, 5)); Z -= Z.mean(0)
+    >>> from sklearn.covariance import ledoit_wolf_shrinkage
+    >>> bool(np.isclose(ledoit_wolf_intensity(Z), ledoit_wolf_shrinkage(Z, assume_centered=True)))
+    True
+    >>> w = np.array([2.0] + [1.0] * 29)  # the first row twice
+    >>> bool(np.isclose(ledoit_wolf_intensity(Z, w), ledoit_wolf_intensity(np.vstack([Z[:1], Z]))))
+    True
+    """
+    n, p = Z.shape
+    if p == 1:
+        return 0.0  # one feature: the shrunk covariance is the same whatever the intensity
+    w = np.ones(n) if weights is None else weights
+    total = float(w.sum())
+    S = (Z * w[:, None]).T @ Z / total
+    trace = float(np.trace(S))
+    mu = trace / p
+    beta_ = float(w @ np.einsum("ij,ij->i", Z, Z) ** 2)  # sum_i w_i ||z_i||^4: the entries of (Z^2)^T W Z^2
+    delta_ = float(np.sum(S * S))
+    beta = (beta_ / total - delta_) / (p * total)
+    delta = (delta_ - 2.0 * mu * trace + p * mu**2) / p
+    beta = min(beta, delta)  # never shrink past the target
+    return 0.0 if beta == 0 else float(beta / delta)
 
 
 def pair_scaling(diff_cov: np.ndarray) -> np.ndarray:
@@ -148,11 +210,18 @@ def pair_scaling(diff_cov: np.ndarray) -> np.ndarray:
     return inv_sqrt(sym, floor=1e-12)
 
 
-def within_covariance(X: np.ndarray, labels: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
-    """Within-class covariance ``cov - sum_c pi_c (m_c - mean)(m_c - mean)^T`` of ``X`` (``cov``, ``mean``: X's own)."""
-    classes, codes, counts = np.unique(labels, return_inverse=True, return_counts=True)
+def within_covariance(
+    X: np.ndarray, labels: np.ndarray, mean: np.ndarray, cov: np.ndarray, weights: np.ndarray | None = None
+) -> np.ndarray:
+    """Within-class covariance ``cov - sum_c pi_c (m_c - mean)(m_c - mean)^T`` of ``X`` (``cov``, ``mean``: X's own).
+
+    ``weights`` (n,): row i counts ``weights[i]`` times in each class mean and proportion.
+    """
+    classes, codes = np.unique(labels, return_inverse=True)
+    w = np.ones(X.shape[0]) if weights is None else weights
     sums = np.zeros((len(classes), X.shape[1]))
-    np.add.at(sums, codes, X)
+    np.add.at(sums, codes, X * w[:, None])
+    counts = np.bincount(codes, weights=w, minlength=len(classes))
     centred = sums / counts[:, None] - mean
     return cov - (centred * (counts / counts.sum())[:, None]).T @ centred
 
@@ -214,12 +283,24 @@ def pair_whitened_maps(Ax: np.ndarray, Ay: np.ndarray, Sxx: np.ndarray, Syy: np.
     return R @ Ax, R @ Ay
 
 
-def two_view_moments(X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Means and covariances of two row-paired views: ``(mx, my, Sxx, Syy, Sxy)`` in float64."""
-    mx, my = X.mean(0, dtype=np.float64), Y.mean(0, dtype=np.float64)
+def two_view_moments(
+    X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Means and covariances of two row-paired views: ``(mx, my, Sxx, Syy, Sxy)`` in float64.
+
+    ``weights`` (n,): pair i counts ``weights[i]`` times, so integer weights give the moments of the
+    pairs repeated.
+    """
+    if weights is None:
+        mx, my = X.mean(0, dtype=np.float64), Y.mean(0, dtype=np.float64)
+        Xc, Yc = X.astype(np.float64) - mx, Y.astype(np.float64) - my
+        n = X.shape[0]
+        return mx, my, Xc.T @ Xc / n, Yc.T @ Yc / n, Xc.T @ Yc / n
+    total = float(weights.sum())
+    mx, my = weights @ X.astype(np.float64, copy=False) / total, weights @ Y.astype(np.float64, copy=False) / total
     Xc, Yc = X.astype(np.float64) - mx, Y.astype(np.float64) - my
-    n = X.shape[0]
-    return mx, my, Xc.T @ Xc / n, Yc.T @ Yc / n, Xc.T @ Yc / n
+    wX = Xc * weights[:, None]
+    return mx, my, wX.T @ Xc / total, (Yc * weights[:, None]).T @ Yc / total, wX.T @ Yc / total
 
 
 def pair_whitening(Z: ArrayLike, Z_pos: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -254,6 +335,7 @@ __all__ = [
     "REG_AUTO",
     "ridge",
     "covariance_regularisation",
+    "ledoit_wolf_intensity",
     "pair_scaling",
     "within_covariance",
     "top_generalized_eigvecs",

@@ -233,10 +233,13 @@ def test_two_view_transform_centres_each_view_and_checks_each_by_name():
     assert model.transform(X[:1]).shape == (1, 2)
     with pytest.raises(ValueError, match=r"^X has 4 features, but CCA is expecting 6 features as input\.$"):
         model.transform(X[:, :4], Y)
-    with pytest.raises(ValueError, match=r"^Y has 4 features, but CCA is expecting 5 features as input\.$"):
+    with pytest.raises(ValueError, match=r"^y has 4 features, but CCA is expecting 5 features as input for its second view\.$"):
         model.transform(X, Y[:, :4])
-    with pytest.raises(ValueError, match=r"\bY\b.*2-D|2-D.*\bY\b"):
+    # A 1-D y is one column (scikit-learn's CCA reads it so), which this model's second view is not.
+    with pytest.raises(ValueError, match=r"^y has 1 features, but CCA is expecting 5"):
         model.transform(X, Y[:, 0])
+    with pytest.raises(ValueError, match=r"\by\b.*2-D|2-D.*\by\b"):
+        model.transform(X, Y[None])
     with pytest.raises(ValueError, match=r"\bX\b.*2-D|2-D.*\bX\b"):
         model.transform(X[:, 0], Y)
 

@@ -256,9 +256,10 @@ def test_labels_give_same_class_pairs_and_a_reproducible_fit(seed):
     b = cg.PairCCA(3, random_state=seed).fit(X, z)
     np.testing.assert_array_equal(a.components_, b.components_)
     # Same-class pairs are the study's augmentation: the closed form lands near Fisher. Over all 97
-    # mixtures this test can draw (n = 1500, one partner draw each): median 6.3, worst 11.5 degrees;
-    # 18 leaves 1.5x of the worst for other partner draws, and fails a fit that has lost a direction.
-    assert _angle(a.subspace(), gmm.fisher_subspace()) < 18
+    # mixtures this test can draw x 40 partner draws each (n = 1500): median 6.2, worst 15.4 degrees;
+    # the property search later found 18.7 (seed 1515565, mixture 37), a tail of the partner draws.
+    # 25 leaves room for that tail and still fails a fit that has lost a direction (~90 degrees).
+    assert _angle(a.subspace(), gmm.fisher_subspace()) < 25
 
 
 # ---------------------------------------------------------------------------- scikit-learn habits

@@ -173,7 +173,8 @@ _FORMATS = {"nmi": "{:.3f}", "ari": "{:.3f}", "accuracy": "{:.3f}", "effective_r
 
 # Scores a claim quotes to three digits are printed to three in the tables too (nmi_view1, probe_accuracy, ...).
 _FORMATS.update({m: "{:.3f}" for m in ("probe_accuracy", "nmi_view1", "nmi_view2", "ari_view1", "ari_view2",
-                                      "accuracy_view1", "accuracy_view2", "probe_accuracy_view1", "probe_accuracy_view2")})
+                                      "accuracy_view1", "accuracy_view2", "probe_accuracy_view1", "probe_accuracy_view2",
+                                      "bayes_accuracy")})
 
 
 _SPEC = re.compile(r"^(?P<sign>[+\- ]?)(?:\.(?P<prec>\d+))?(?P<type>[f%])$")

@@ -59,6 +59,8 @@ _BUILTIN_KIND_MODULES = (
     "contrastive_gmm.experiments.multimodal",
     "contrastive_gmm.experiments.loss_zoo",
     "contrastive_gmm.experiments.real_data",
+    "contrastive_gmm.experiments.heteroscedastic",
+    "contrastive_gmm.experiments.population",
 )
 
 

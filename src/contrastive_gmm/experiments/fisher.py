@@ -97,8 +97,8 @@ class Point(BaseModel):
             raise ValueError(f"n_test={self.n_test} is too small for k-means with {K} clusters (needs >= {2 * K})")
         return self.model_copy(update={"n_noise_directions": noise, "k": k})
 
-    def mixture(self, rng: np.random.Generator) -> GMM:
-        """The setting's random mixture."""
+    def mixture(self, rng: np.random.Generator, **extra: Any) -> GMM:
+        """The setting's random mixture (``extra``: further :meth:`GMM.random` options, for subclasses)."""
         return GMM.random(
             self.n_components,
             self.dim,
@@ -108,6 +108,7 @@ class Point(BaseModel):
             noise_variance=self.noise_variance,
             rotate=self.rotate,
             random_state=rng,
+            **extra,
         )
 
     def augmentation(self) -> Augmentation:

@@ -17,6 +17,7 @@ from contrastive_gmm.learners.base import (
     _check_two_view,
     paired_views,
     warn_if_beyond_classes,
+    weighted_rows,
 )
 from contrastive_gmm.learners.rank import resolve_n_components
 from contrastive_gmm.linalg import (
@@ -43,8 +44,10 @@ class PairCCA(LinearProjection):
 
     Parameters
     ----------
-    n_components : int
+    n_components : int or "auto"
         Dimension k of the projection (K - 1 recovers the whole Fisher subspace).
+        ``"auto"``: as many as stand above a shuffled-pairs null
+        (:func:`~contrastive_gmm.estimate_n_components`), stored in ``n_components_``.
     reg : "auto" or float
         Regularisation of ``Cov(x)``: ``"auto"`` (default) shrinks its correlations by
         the Ledoit-Wolf intensity estimated from the data (:func:`covariance_regularisation`); a
@@ -86,14 +89,20 @@ class PairCCA(LinearProjection):
         self.pair_whiten = pair_whiten
         self.random_state = random_state
 
-    def fit(self, X: ArrayLike, y: ArrayLike) -> "PairCCA":
-        """Estimate the map from ``X`` and its row-paired positives ``y = X_pos`` (or class labels, see :func:`paired_views`)."""
-        X, X_pos = paired_views(X, y, _rng(self.random_state), type(self).__name__)
-        k = resolve_n_components(self, X, X_pos, y)
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> "PairCCA":
+        """Estimate the map from ``X`` and its row-paired positives ``y = X_pos`` (or class labels, see :func:`paired_views`).
+
+        ``sample_weight`` (n,), non-negative: row i counts ``sample_weight[i]`` times in every
+        moment (frequencies: integer weights give the fit on the rows repeated; a weight of 0
+        leaves the row out). Under ``reg="auto"`` their total counts as the number of rows.
+        """
+        X, y, w = weighted_rows(X, y, sample_weight)
+        X, X_pos, w = paired_views(X, y, _rng(self.random_state), type(self).__name__, w)
+        k = resolve_n_components(self, X, X_pos, y, sample_weight=w)
         warn_if_beyond_classes(k, y, type(self).__name__)
         reg = check_reg(self.reg)
-        self.mean_, cov, cross = pair_moments(X, X_pos)
-        reg, self.shrinkage_ = covariance_regularisation(reg, X, self.mean_)
+        self.mean_, cov, cross = pair_moments(X, X_pos, weights=w)
+        reg, self.shrinkage_ = covariance_regularisation(reg, X, self.mean_, w)
         self.eigenvalues_, vecs = top_generalized_eigvecs(cross, ridge(cov, reg, self.shrinkage_), k)
         self.components_ = vecs.T
         if self.pair_whiten:
@@ -127,12 +136,16 @@ class SpectralOnMeans(LinearProjection):
         self.n_components = n_components
         self.random_state = random_state
 
-    def fit(self, X: ArrayLike, y: ArrayLike) -> "SpectralOnMeans":
-        """Estimate the span of the means from ``X`` and its positives ``y = X_pos`` (or class labels, see :func:`paired_views`)."""
-        X, X_pos = paired_views(X, y, _rng(self.random_state), type(self).__name__)
-        k = resolve_n_components(self, X, X_pos, y)
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> "SpectralOnMeans":
+        """Estimate the span of the means from ``X`` and its positives ``y = X_pos`` (or class labels, see :func:`paired_views`).
+
+        ``sample_weight`` (n,): as for :meth:`PairCCA.fit`.
+        """
+        X, y, w = weighted_rows(X, y, sample_weight)
+        X, X_pos, w = paired_views(X, y, _rng(self.random_state), type(self).__name__, w)
+        k = resolve_n_components(self, X, X_pos, y, sample_weight=w)
         warn_if_beyond_classes(k, y, type(self).__name__)
-        self.mean_, cov, cross = pair_moments(X, X_pos)
+        self.mean_, cov, cross = pair_moments(X, X_pos, weights=w)
         if not np.trace(cov) > 0:
             raise ValueError("X and its positives have zero variance in every feature; nothing can be learned from them.")
         d = cross.shape[0]
@@ -189,8 +202,10 @@ class CCA(TwoViewProjection):
 
     Parameters
     ----------
-    n_components : int
+    n_components : int or "auto"
         Number of canonical directions.
+        ``"auto"``: as many canonical correlations as stand above a shuffled-pairs null
+        (:func:`~contrastive_gmm.estimate_two_view_n_components`), stored in ``n_components_``.
     reg : "auto" or float
         Regularisation of each view's covariance, as for
         :class:`~contrastive_gmm.PairCCA` (``"auto"``: Ledoit-Wolf shrinkage).
@@ -223,13 +238,18 @@ class CCA(TwoViewProjection):
         self.reg = reg
         self.pair_whiten = pair_whiten
 
-    def fit(self, X: ArrayLike, Y: ArrayLike) -> "CCA":
-        """Estimate canonical directions from row-paired views."""
-        X, Y, k = _check_two_view(X, Y, self.n_components, self)
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> "CCA":
+        """Estimate canonical directions from row-paired views ``X`` (n, dx) and ``y`` (n, dy; 1-D: one column).
+
+        ``sample_weight`` (n,), non-negative: row i counts ``sample_weight[i]`` times in every
+        moment (frequencies: integer weights give the fit on the rows repeated; a weight of 0
+        leaves the row out). Under ``reg="auto"`` their total counts as the number of rows.
+        """
+        X, Y, w, k = _check_two_view(X, y, self.n_components, self, sample_weight)
         reg = check_reg(self.reg)
-        self.x_mean_, self.y_mean_, Sxx, Syy, Sxy = two_view_moments(X, Y)
+        self.x_mean_, self.y_mean_, Sxx, Syy, Sxy = two_view_moments(X, Y, w)
         (rx, self.x_shrinkage_), (ry, self.y_shrinkage_) = (
-            covariance_regularisation(reg, X, self.x_mean_), covariance_regularisation(reg, Y, self.y_mean_))
+            covariance_regularisation(reg, X, self.x_mean_, w), covariance_regularisation(reg, Y, self.y_mean_, w))
         self.x_components_, self.y_components_, self.correlations_ = cca_directions(
             ridge(Sxx, rx, self.x_shrinkage_), ridge(Syy, ry, self.y_shrinkage_), Sxy, k)
         if self.pair_whiten:
@@ -253,10 +273,13 @@ class PLSSVD(TwoViewProjection):
     def __init__(self, n_components: int = 2) -> None:
         self.n_components = n_components
 
-    def fit(self, X: ArrayLike, Y: ArrayLike) -> "PLSSVD":
-        """Estimate singular directions of the cross-covariance."""
-        X, Y, k = _check_two_view(X, Y, self.n_components, self)
-        self.x_mean_, self.y_mean_, _, _, Sxy = two_view_moments(X, Y)
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> "PLSSVD":
+        """Estimate singular directions of the cross-covariance of ``X`` (n, dx) and ``y`` (n, dy; 1-D: one column).
+
+        ``sample_weight`` (n,): row i counts ``sample_weight[i]`` times (as for :meth:`CCA.fit`).
+        """
+        X, Y, w, k = _check_two_view(X, y, self.n_components, self, sample_weight)
+        self.x_mean_, self.y_mean_, _, _, Sxy = two_view_moments(X, Y, w)
         U, s, Vt = np.linalg.svd(Sxy, full_matrices=False)
         self.x_components_, self.y_components_, self.singular_values_ = U[:, :k].T, Vt[:k], s[:k]
         self.n_features_in_ = X.shape[1]

@@ -14,7 +14,7 @@ from contrastive_gmm._validation import (
     check_n_components,
     check_positive,
 )
-from contrastive_gmm.learners.base import warn_if_beyond_classes
+from contrastive_gmm.learners.base import warn_if_beyond_classes, weighted_rows
 from contrastive_gmm.learners.rank import resolve_n_components
 from contrastive_gmm.learners.training import (
     _DTYPES,
@@ -63,8 +63,10 @@ class InfoNCE(_TrainedLinear):
 
     Parameters
     ----------
-    n_components : int
+    n_components : int or "auto"
         Dimension k of the embedding (K - 1 for the whole Fisher subspace of K components).
+        ``"auto"``: as many as stand above a shuffled-pairs null
+        (:func:`~contrastive_gmm.estimate_n_components`), stored in ``n_components_``.
     temperature : float
         Softmax temperature. With ``whiten_output`` and dot similarity, larger values move the
         optimum towards pair CCA's. For ``similarity="dot"`` with ``whiten_output=False`` the
@@ -221,16 +223,20 @@ class InfoNCE(_TrainedLinear):
         check_choice(self.dtype, "dtype", tuple(_DTYPES))
         return check_n_components(self.n_components, d, allow_auto=True)
 
-    def fit(self, X: ArrayLike, y: ArrayLike) -> "InfoNCE":
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> "InfoNCE":
         """Learn the map from row-paired views: ``X`` (n, d) and its positives ``y = X_pos`` (n, d).
 
         ``y`` may instead be class labels (1-D, one per row of ``X``): each row is then paired
         with a random other row of its class (so the learner works in a scikit-learn
-        ``Pipeline`` or ``GridSearchCV``, which pass labels as ``y``).
+        ``Pipeline`` or ``GridSearchCV``, which pass labels as ``y``). ``sample_weight`` (n,),
+        non-negative: row i counts ``sample_weight[i]`` times in the whitening moments (as for
+        :meth:`~contrastive_gmm.PairCCA.fit`), and each epoch draws its batches' rows with
+        probability proportional to their weight (a weight of 0 leaves the row out).
         """
         gen = _torch_generator(self.random_state)
-        X, X_pos = self._views(X, y, gen)
-        k = resolve_n_components(self, X, X_pos, y, n_components=self._check_params(X.shape[1]))
+        X, y, w = weighted_rows(X, y, sample_weight)
+        X, X_pos, w = self._views(X, y, gen, w)
+        k = resolve_n_components(self, X, X_pos, y, n_components=self._check_params(X.shape[1]), sample_weight=w)
         warn_if_beyond_classes(k, y, type(self).__name__)
         scale, similarity, symmetric = 1.0 / float(self.temperature), self.similarity, bool(self.symmetric)
         # Pair CCA in whitened coordinates: the top eigenvectors of the whitened cross-covariance.
@@ -242,6 +248,7 @@ class InfoNCE(_TrainedLinear):
             desc="InfoNCE",
             max_halvings=_INFONCE_HALVINGS if self.average else _MAX_HALVINGS,
             average=bool(self.average),
+            weights=w,
         )
         self.n_averaged_steps_ = history["averaged_steps"]
         return self

@@ -270,6 +270,7 @@ def train_linear_maps(
     max_halvings: int = _MAX_HALVINGS,
     average: bool = False,
     num_threads: int | None = None,
+    sample_weight: torch.Tensor | None = None,
 ) -> tuple[list[torch.Tensor], dict]:
     """Minimise ``loss_fn(A[b] @ V_a.T, B[b] @ V_b.T)`` over shuffled mini-batches ``b`` with Adam.
 
@@ -287,6 +288,10 @@ def train_linear_maps(
     Polyak averaging removes the steps' noise, so training can stop at the first plateau instead
     of cooling the learning rate down; ``extra_params`` keep their last values. ``num_threads``
     sets torch's intra-op threads for the loop (see :func:`intra_op_threads`; None: unchanged).
+    ``sample_weight`` (n,), positive: each epoch draws ``max(n, sum(sample_weight))`` rows with
+    replacement, row i with probability proportional to ``sample_weight[i]`` (so integer weights
+    see each row as often as its copies would be seen, in epochs as long); None, or all weights
+    equal: each epoch is a shuffle of the rows.
     A non-finite loss or gradient skips the step and halves the learning rate; ``_MAX_BAD_STEPS`` of them raise FloatingPointError. Returns the maps
     (one per init) and a history dict (mean loss per period, epochs run, stop reason, number of
     averaged steps).
@@ -309,7 +314,7 @@ def train_linear_maps(
         return _train_linear_maps(
             views, inits, loss_fn, parametrize=parametrize, extra_params=extra_params, batch_data=batch_data,
             batch_size=batch_size, max_epochs=max_epochs, lr=lr, tol=tol, patience=patience, generator=generator,
-            verbose=verbose, desc=desc, max_halvings=max_halvings, average=average,
+            verbose=verbose, desc=desc, max_halvings=max_halvings, average=average, sample_weight=sample_weight,
         )
 
 
@@ -331,16 +336,24 @@ def _train_linear_maps(
     desc: str,
     max_halvings: int,
     average: bool,
+    sample_weight: torch.Tensor | None = None,
 ) -> tuple[list[torch.Tensor], dict]:
     A, B = views
     n = A.shape[0]
     device = A.device
+    # Cumulative weights for inverse-CDF sampling (torch.multinomial is capped at 2^24 rows); equal
+    # weights are the plain shuffle, so sample_weight=ones gives the unweighted fit exactly.
+    cdf, draws = None, n
+    if sample_weight is not None and not bool(torch.all(sample_weight == sample_weight[0])):
+        cdf = torch.cumsum(sample_weight.to(torch.float64), 0)
+        # Weights are frequencies: an epoch draws as many rows as the repeated data would hold.
+        draws = max(n, int(round(float(cdf[-1]))))
     param = parametrize or (lambda U: U)
     Us = [init.clone().requires_grad_(True) for init in inits]
     params = [*Us, *extra_params]
     opt = torch.optim.Adam(params, lr=lr)
     batch_size = min(batch_size, n)
-    n_batches = max(1, n // batch_size)  # drop the ragged tail: every batch has the same negatives count
+    n_batches = max(1, draws // batch_size)  # drop the ragged tail: every batch has the same negatives count
     # Small data sets make short epochs whose loss says little: judge progress over >= 64 steps.
     epochs_per_check = max(1, math.ceil(_MIN_STEPS_PER_CHECK / n_batches))
     if max_epochs is None:
@@ -356,7 +369,11 @@ def _train_linear_maps(
     bar = tqdm(total=max_epochs, desc=desc, disable=not verbose, leave=False, unit="epoch", delay=_PROGRESS_DELAY)
     while epochs < max_epochs:
         # Indices go to the data's device once per epoch, not once per step.
-        perm = torch.randperm(n, generator=generator).to(device)
+        if cdf is None:
+            perm = torch.randperm(n, generator=generator).to(device)
+        else:
+            u = torch.rand(draws, generator=generator, dtype=torch.float64) * cdf[-1]
+            perm = torch.searchsorted(cdf, u, right=True).clamp_(max=n - 1).to(device)
         if average and steps == 0:  # a new period begins
             for acc in sums:
                 acc.zero_()
@@ -491,13 +508,15 @@ class _TrainedLinear(_TrainsMaps, LinearProjection):
     #: What to try when the map collapses (each loss has its own remedy).
     _collapse_hint: str = "try whiten_output=True (the embedding then keeps identity covariance) or a lower temperature"
 
-    def _views(self, X: ArrayLike, second: ArrayLike | None, gen: torch.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """fit's arguments as row-paired views (see :func:`~contrastive_gmm.learners.base.paired_views`)."""
+    def _views(
+        self, X: ArrayLike, second: ArrayLike | None, gen: torch.Generator, weights: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """fit's arguments as row-paired views and pair weights (see :func:`~contrastive_gmm.learners.base.paired_views`)."""
         rng = None
         if second is not None and np.asarray(second).ndim == 1:
             # Same-class partners from the fit's own generator: one random_state drives the whole fit.
             rng = np.random.default_rng(int(torch.randint(2**62, (1,), generator=gen)))
-        return paired_views(X, second, rng, type(self).__name__)
+        return paired_views(X, second, rng, type(self).__name__, weights)
 
     def _train_whitened(
         self,
@@ -514,16 +533,18 @@ class _TrainedLinear(_TrainsMaps, LinearProjection):
         desc: str = "fit",
         max_halvings: int = _MAX_HALVINGS,
         average: bool = False,
+        weights: np.ndarray | None = None,
     ) -> dict:
         """Train one map shared by both views in whitened coordinates; set the fitted attributes.
 
         ``init(cross_white)`` replaces the random start (drawn first either way, so the
-        generator's stream does not depend on it). Returns :func:`train_linear_maps`' history.
+        generator's stream does not depend on it). ``weights`` (one per pair) weigh the moments
+        and the batches' draws. Returns :func:`train_linear_maps`' history.
         """
         d = X.shape[1]
         device = check_device(self.device)
-        mean, cov, cross = pair_moments(X, X_pos)
-        reg, self.shrinkage_ = covariance_regularisation(self.reg, X, mean)
+        mean, cov, cross = pair_moments(X, X_pos, weights=weights)
+        reg, self.shrinkage_ = covariance_regularisation(self.reg, X, mean, weights)
         inv_sqrt = whitener(cov, reg, self.shrinkage_)
         cross_white = inv_sqrt @ cross @ inv_sqrt
         start = start_in_range(torch.randn(k, d, generator=gen) / math.sqrt(d), inv_sqrt)
@@ -542,12 +563,13 @@ class _TrainedLinear(_TrainsMaps, LinearProjection):
             desc=desc,
             max_halvings=max_halvings,
             average=average,
+            sample_weight=None if weights is None else torch.as_tensor(weights),
         )
         V = V.cpu().double().numpy()
         components = V @ inv_sqrt
         if self.pair_whiten:
             # Cov(x - x+) / 2 = cov - cross for pairs; with one view and labels (SupCon) the within-class covariance.
-            diff_cov = cov - cross if labels is None else within_covariance(X, labels, mean, cov)
+            diff_cov = cov - cross if labels is None else within_covariance(X, labels, mean, cov, weights)
             components = pair_scaling(components @ diff_cov @ components.T) @ components
         self.mean_, self.components_, self.n_features_in_ = mean, components, d
         self.n_iter_, self.loss_curve_ = history["epochs"], history["loss"]

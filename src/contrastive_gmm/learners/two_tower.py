@@ -79,9 +79,11 @@ class CLIP(_TrainsMaps, TwoViewProjection):
 
     Parameters
     ----------
-    n_components : int
+    n_components : int or "auto"
         Embedding dimension k (at most the smaller width). The population answer has as many
         directions as non-zero canonical correlations.
+        ``"auto"``: as many canonical correlations as stand above a shuffled-pairs null
+        (:func:`~contrastive_gmm.estimate_two_view_n_components`), stored in ``n_components_``.
     temperature : float
         Softmax temperature (initial value when ``learnable_temperature``).
     similarity : {"cosine", "dot"}
@@ -171,9 +173,14 @@ class CLIP(_TrainsMaps, TwoViewProjection):
         self.device = device
         self.verbose = verbose
 
-    def fit(self, X: ArrayLike, Y: ArrayLike) -> "CLIP":
-        """Learn both maps from row-paired views ``X`` (n, dx) and ``Y`` (n, dy)."""
-        X, Y, k = _check_two_view(X, Y, self.n_components, self)
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> "CLIP":
+        """Learn both maps from row-paired views ``X`` (n, dx) and ``y`` (n, dy; 1-D: one column).
+
+        ``sample_weight`` (n,), non-negative: pair i counts ``sample_weight[i]`` times in the
+        whitening moments, and each epoch draws its batches' pairs with probability proportional
+        to their weight (a weight of 0 leaves the pair out).
+        """
+        X, Y, w, k = _check_two_view(X, y, self.n_components, self, sample_weight)
         temperature = check_positive(self.temperature, "temperature")
         similarity = check_choice(self.similarity, "similarity", SIMILARITIES)
         self._check_training_params()
@@ -181,9 +188,9 @@ class CLIP(_TrainsMaps, TwoViewProjection):
             raise ValueError(f"temperature must be >= {1 / _MAX_LOGIT_SCALE} when learnable (open_clip's clamp); got {temperature}.")
         gen = _torch_generator(self.random_state)
         device = check_device(self.device)
-        mx, my, Sxx, Syy, Sxy = two_view_moments(X, Y)
+        mx, my, Sxx, Syy, Sxy = two_view_moments(X, Y, w)
         (rx, self.x_shrinkage_), (ry, self.y_shrinkage_) = (
-            covariance_regularisation(self.reg, X, mx), covariance_regularisation(self.reg, Y, my))
+            covariance_regularisation(self.reg, X, mx, w), covariance_regularisation(self.reg, Y, my, w))
         Wx, Wy = whitener(Sxx, rx, self.x_shrinkage_), whitener(Syy, ry, self.y_shrinkage_)
         A = whiten_to_tensor(X, mx, Wx, torch.float32, device)
         B = whiten_to_tensor(Y, my, Wy, torch.float32, device)
@@ -191,7 +198,8 @@ class CLIP(_TrainsMaps, TwoViewProjection):
         inits = [torch.randn(k, dx, generator=gen) / math.sqrt(dx), torch.randn(k, dy, generator=gen) / math.sqrt(dy)]
         loss_fn, extra_params, final_temperature = self._make_loss(temperature, similarity, device)
         (Vx, Vy), history = self._train(
-            (A, B), [init.to(device) for init in inits], loss_fn, gen, device, extra_params=extra_params, desc=type(self).__name__
+            (A, B), [init.to(device) for init in inits], loss_fn, gen, device, extra_params=extra_params, desc=type(self).__name__,
+            sample_weight=None if w is None else torch.as_tensor(w),
         )
         Vx, Vy = Vx.cpu().double().numpy(), Vy.cpu().double().numpy()
         self.x_mean_, self.y_mean_ = mx, my

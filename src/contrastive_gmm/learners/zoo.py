@@ -28,7 +28,7 @@ from contrastive_gmm._validation import (
     check_matrix,
     check_positive,
 )
-from contrastive_gmm.learners.base import warn_if_beyond_classes
+from contrastive_gmm.learners.base import warn_if_beyond_classes, weighted_rows
 from contrastive_gmm.learners.rank import resolve_n_components
 from contrastive_gmm.learners.training import (
     BATCH_SIZE,
@@ -76,20 +76,25 @@ class _PairLearner(_TrainedLinear):
         raise NotImplementedError
 
     def _fit_views(
-        self, X: np.ndarray, X_pos: np.ndarray, gen: torch.Generator, labels: np.ndarray | None = None, y: ArrayLike | None = None
+        self, X: np.ndarray, X_pos: np.ndarray, gen: torch.Generator, labels: np.ndarray | None = None, y: ArrayLike | None = None,
+        weights: np.ndarray | None = None,
     ) -> None:
         """Validate, then train; ``labels`` go to the loss, ``y`` is fit's own second argument (for the k > K - 1 warning)."""
-        k = resolve_n_components(self, X, X_pos, y if labels is None else labels)
+        k = resolve_n_components(self, X, X_pos, y if labels is None else labels, sample_weight=weights)
         warn_if_beyond_classes(k, y if labels is None else labels, type(self).__name__)
         self._check_training_params()
         loss_fn, extra = self._make_loss(k, check_device(self.device))
-        self._train_whitened(X, X_pos, k, loss_fn, gen, extra_params=extra, labels=labels, desc=self._desc)
+        self._train_whitened(X, X_pos, k, loss_fn, gen, extra_params=extra, labels=labels, desc=self._desc, weights=weights)
 
-    def fit(self, X: ArrayLike, y: ArrayLike) -> "_PairLearner":
-        """Learn the map from ``X`` and its row-paired positives ``y = X_pos`` (or class labels, as InfoNCE does)."""
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> "_PairLearner":
+        """Learn the map from ``X`` and its row-paired positives ``y = X_pos`` (or class labels, as InfoNCE does).
+
+        ``sample_weight`` (n,): weighted moments and weighted batch draws, as for :meth:`~contrastive_gmm.InfoNCE.fit`.
+        """
         gen = _torch_generator(self.random_state)
-        X, X_pos = self._views(X, y, gen)
-        self._fit_views(X, X_pos, gen, y=y)
+        X, y, w = weighted_rows(X, y, sample_weight)
+        X, X_pos, w = self._views(X, y, gen, w)
+        self._fit_views(X, X_pos, gen, y=y, weights=w)
         return self
 
 
@@ -102,8 +107,10 @@ class SpectralContrastiveLearner(_PairLearner):
 
     Parameters
     ----------
-    n_components : int
+    n_components : int or "auto"
         Embedding dimension.
+        ``"auto"``: as many as stand above a shuffled-pairs null
+        (:func:`~contrastive_gmm.estimate_n_components`), stored in ``n_components_``.
     whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose, pair_whiten
         As for :class:`~contrastive_gmm.InfoNCE`.
     Examples
@@ -151,8 +158,10 @@ class SimCLR(_SoftmaxPairLearner):
 
     Parameters
     ----------
-    n_components : int
+    n_components : int or "auto"
         Embedding dimension.
+        ``"auto"``: as many as stand above a shuffled-pairs null
+        (:func:`~contrastive_gmm.estimate_n_components`), stored in ``n_components_``.
     temperature : float
         Softmax temperature.
     similarity : {"cosine", "dot"}
@@ -184,8 +193,10 @@ class SupCon(_SoftmaxPairLearner):
 
     Parameters
     ----------
-    n_components : int
+    n_components : int or "auto"
         Embedding dimension.
+        ``"auto"``: as many as stand above a shuffled-pairs null
+        (:func:`~contrastive_gmm.estimate_n_components`), stored in ``n_components_``.
     temperature : float
         Softmax temperature.
     similarity : {"cosine", "dot"}
@@ -208,16 +219,20 @@ class SupCon(_SoftmaxPairLearner):
         tau, sim = self._softmax_params()
         return (lambda a, b, labels: supcon_loss(a, labels, tau, sim)), ()
 
-    def fit(self, X: ArrayLike, y: ArrayLike) -> "SupCon":
-        """Learn the map from samples ``X`` and their labels ``y``."""
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> "SupCon":
+        """Learn the map from samples ``X`` and their labels ``y``.
+
+        ``sample_weight`` (n,): weighted moments, class means and batch draws, as for :meth:`~contrastive_gmm.InfoNCE.fit`.
+        """
         X = check_matrix(X, "X")
         if y is None:
             raise ValueError("SupCon requires y to be passed, but the target y is None: call fit(X, y) with labels.")
         y = check_labels(y, X.shape[0])
+        X, y, w = weighted_rows(X, y, sample_weight)
         check_classes(y, "y")  # one class: every sample a positive, no negatives, nothing to learn
         _, codes = np.unique(y, return_inverse=True)
         # The map is learnt from X alone; the pooled moments of (X, X) are X's own.
-        self._fit_views(X, X, _torch_generator(self.random_state), labels=codes)
+        self._fit_views(X, X, _torch_generator(self.random_state), labels=codes, weights=w)
         return self
 
 
@@ -244,8 +259,10 @@ class SimSiam(_PairLearner):
 
     Parameters
     ----------
-    n_components : int
+    n_components : int or "auto"
         Embedding dimension.
+        ``"auto"``: as many as stand above a shuffled-pairs null
+        (:func:`~contrastive_gmm.estimate_n_components`), stored in ``n_components_``.
     predictor : bool
         Learn the linear predictor (else it stays the identity).
     similarity : {"dot", "cosine"}
@@ -287,9 +304,10 @@ class SimSiam(_PairLearner):
         return (lambda a, b: simsiam_loss(a, b, predictor, similarity)), ((predictor,) if self.predictor else ())
 
     def _fit_views(
-        self, X: np.ndarray, X_pos: np.ndarray, gen: torch.Generator, labels: np.ndarray | None = None, y: ArrayLike | None = None
+        self, X: np.ndarray, X_pos: np.ndarray, gen: torch.Generator, labels: np.ndarray | None = None, y: ArrayLike | None = None,
+        weights: np.ndarray | None = None,
     ) -> None:
-        super()._fit_views(X, X_pos, gen, labels, y)
+        super()._fit_views(X, X_pos, gen, labels, y, weights)
         self.predictor_ = self._predictor.detach().cpu().double().numpy()
         del self._predictor
 
@@ -304,8 +322,10 @@ class BarlowTwins(_PairLearner):
 
     Parameters
     ----------
-    n_components : int
+    n_components : int or "auto"
         Embedding dimension.
+        ``"auto"``: as many as stand above a shuffled-pairs null
+        (:func:`~contrastive_gmm.estimate_n_components`), stored in ``n_components_``.
     lambda_offdiag : float or None
         Weight of the redundancy (off-diagonal) term; ``None``: ``1 / n_components`` (the paper's
         5e-3 is for 8192 dimensions; with a handful, the diagonal would drown it).
@@ -346,8 +366,10 @@ class VICReg(_PairLearner):
 
     Parameters
     ----------
-    n_components : int
+    n_components : int or "auto"
         Embedding dimension.
+        ``"auto"``: as many as stand above a shuffled-pairs null
+        (:func:`~contrastive_gmm.estimate_n_components`), stored in ``n_components_``.
     lambda_inv, lambda_var, lambda_cov : float
         The weights of the invariance, variance and covariance terms (the paper's 25, 25, 1).
     whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose, pair_whiten

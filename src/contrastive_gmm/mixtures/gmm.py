@@ -1,4 +1,4 @@
-"""Gaussian mixtures with one shared covariance, their augmentations and population oracles.
+"""Gaussian mixtures (one shared covariance, or one per component), their augmentations and population oracles.
 
 This is the first step of the data flow: a known mixture makes paired views ``(X, X_pos)``
 and knows the closed-form answers (between scatter, Fisher subspace, pair cross-covariance)
@@ -12,13 +12,16 @@ from typing import Optional
 
 import numpy as np
 import scipy.linalg
+import scipy.special
 from numpy.typing import ArrayLike
 
 from contrastive_gmm._validation import (
     InputTypeError,
     check_float_array,
+    check_matrix,
     check_n_components,
     check_nonnegative_int,
+    check_numeric,
     check_positive,
     check_positive_int,
     check_probability,
@@ -193,21 +196,30 @@ def _check_augmentation(augmentation: Augmentation | None) -> Augmentation:
 
 
 class GMM:
-    """A Gaussian mixture in R^d with K components and one shared (within) covariance.
+    """A Gaussian mixture in R^d with K components: one shared covariance, or one per component.
 
     Parameters
     ----------
     means : array of shape (K, d)
         Component means.
-    covariance : array of shape (d, d)
-        The within-component covariance S_W shared by every component (symmetric positive
-        definite).
+    covariance : array of shape (d, d) or (K, d, d)
+        Either the within-component covariance S_W shared by every component, or one covariance
+        Sigma_k per component (heteroscedastic); each symmetric positive definite.
     weights : array of shape (K,), optional
         Mixture weights (a probability vector); uniform by default.
 
     Attributes
     ----------
-    means, within_covariance, weights : the validated parameters.
+    means, weights : the validated parameters.
+    within_covariance : (d, d) array
+        The within-class covariance S_W: the shared matrix, or for per-component covariances
+        their weighted mean ``sum_k pi_k Sigma_k`` (the pooled within covariance LDA estimates).
+        Either way ``total_covariance() = S_W + S_B``, and :meth:`fisher_subspace` is defined
+        against it.
+    covariances : (K, d, d) read-only array
+        Each component's covariance (a shared one repeated K times).
+    shared_covariance : bool
+        Whether every component has the same covariance, as given (a (d, d) ``covariance``).
     n_components, dim : K and d.
 
     Examples
@@ -217,6 +229,9 @@ class GMM:
     >>> X, z = gmm.sample(1000, random_state=0)
     >>> X.shape, gmm.fisher_subspace().shape
     ((1000, 2), (2, 1))
+    >>> het = cg.GMM(means=[[0.0, 0.0], [3.0, 0.0]], covariance=[np.eye(2), np.diag([1.0, 9.0])])
+    >>> het.covariances.shape, het.within_covariance.tolist()
+    ((2, 2, 2), [[1.0, 0.0], [0.0, 5.0]])
     """
 
     def __init__(self, means: ArrayLike, covariance: ArrayLike, weights: ArrayLike | None = None) -> None:
@@ -226,9 +241,44 @@ class GMM:
         if M.shape[0] < 2:
             raise ValueError(f"a mixture needs at least 2 components; means has {M.shape[0]} row(s).")
         self.means = M
-        self.within_covariance = check_spd(covariance, dim=M.shape[1], name="covariance")
         self.weights = check_weights(weights, M.shape[0])
-        self._chol = np.linalg.cholesky(self.within_covariance)
+        K, d = M.shape
+        cov = check_numeric(covariance, "covariance")
+        if cov.ndim == 3:
+            if cov.shape[0] != K:
+                raise ValueError(
+                    f"covariance of shape {cov.shape} holds {cov.shape[0]} matrices but the mixture has {K} "
+                    f"components (means has {K} rows); give one (d, d) matrix per component, or one shared (d, d)."
+                )
+            covs = np.stack([check_spd(c, dim=d, name=f"covariance[{k}] (component {k})") for k, c in enumerate(cov)])
+            self._shared = False
+            self.within_covariance = np.einsum("k,kij->ij", self.weights, covs)
+            self.within_covariance = (self.within_covariance + self.within_covariance.T) / 2
+            self._covariances = covs
+            self._chol = np.linalg.cholesky(covs)
+        elif cov.ndim == 2:
+            self._shared = True
+            self.within_covariance = check_spd(cov, dim=d, name="covariance")
+            self._chol = np.linalg.cholesky(self.within_covariance)
+        else:
+            raise ValueError(
+                f"covariance must be one shared (d, d) matrix or one (d, d) matrix per component, shape (K, d, d) = "
+                f"({K}, {d}, {d}); got shape {cov.shape}."
+            )
+
+    @property
+    def shared_covariance(self) -> bool:
+        """True when every component has the one covariance given as a (d, d) matrix."""
+        return self._shared
+
+    @property
+    def covariances(self) -> np.ndarray:
+        """Each component's covariance, shape (K, d, d), read-only (a shared matrix is broadcast, not copied)."""
+        if self._shared:
+            return np.broadcast_to(self.within_covariance, (self.n_components, self.dim, self.dim))
+        view = self._covariances.view()
+        view.flags.writeable = False
+        return view
 
     @property
     def n_components(self) -> int:
@@ -241,7 +291,8 @@ class GMM:
         return self.means.shape[1]
 
     def __repr__(self) -> str:
-        return f"GMM(n_components={self.n_components}, dim={self.dim})"
+        per = "" if self._shared else ", covariances=per component"
+        return f"GMM(n_components={self.n_components}, dim={self.dim}{per})"
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -256,6 +307,7 @@ class GMM:
         noise_variance: float = 25.0,
         rotate: bool = True,
         weights: ArrayLike | None = None,
+        heteroscedasticity: float = 0.0,
         random_state: RandomState = None,
     ) -> "GMM":
         """A mixture where PCA fails but the Fisher subspace is well defined.
@@ -266,6 +318,14 @@ class GMM:
         coordinate basis), plus ``n_noise_directions`` directions orthogonal to the signal
         subspace whose variance is raised to ``noise_variance``: they carry no class signal but
         dominate the total covariance, so PCA picks them.
+
+        With ``heteroscedasticity = h > 0`` each component gets its own covariance
+        ``Sigma_k = L U_k diag(exp(h g_k)) U_k^T L^T``, where ``L L^T`` is the base covariance
+        above, ``U_k`` a random rotation and ``g_k`` uniform on [-1, 1] with both ends taken:
+        whitened by the base covariance, each Sigma_k has eigenvalues from ``e^-h`` to ``e^h``
+        in its own random basis. Those draws come after every other one, so the means and base
+        covariance are those of ``h = 0`` for the same seed, and ``h = 0`` (the default) is the
+        shared-covariance mixture this method has always drawn.
 
         Parameters
         ----------
@@ -285,6 +345,9 @@ class GMM:
             Fisher subspace differs from the span of the means.
         weights : array of shape (K,), optional
             Mixture weights; uniform by default.
+        heteroscedasticity : float >= 0
+            How far each component's covariance moves from the base one (``h`` above; 0: one
+            shared covariance).
         random_state : int or Generator, optional
             Seed.
 
@@ -294,6 +357,9 @@ class GMM:
         >>> gmm = cg.GMM.random(6, 40, random_state=0)
         >>> gmm.means.shape, gmm.fisher_subspace().shape
         ((6, 40), (40, 5))
+        >>> het = cg.GMM.random(6, 40, heteroscedasticity=1.0, random_state=0)
+        >>> het.covariances.shape, bool(np.array_equal(het.means, gmm.means))
+        ((6, 40, 40), True)
         """
         K = check_positive_int(n_components, "n_components")
         if K < 2:
@@ -308,6 +374,9 @@ class GMM:
         if check_positive(anisotropy, "anisotropy") < 1:
             raise ValueError(f"anisotropy is a condition number and must be >= 1; got {anisotropy}.")
         check_positive(noise_variance, "noise_variance")
+        h = check_float_array(heteroscedasticity, "heteroscedasticity", ndim=0)
+        if h < 0:
+            raise ValueError(f"heteroscedasticity must be >= 0 (0: one shared covariance); got {float(h)}.")
         rng = _rng(random_state)
 
         basis = np.linalg.qr(rng.standard_normal((d, d)))[0]
@@ -323,7 +392,18 @@ class GMM:
         eig_basis = np.linalg.qr(rng.standard_normal((d, d)))[0] if rotate else np.eye(d)
         cov = (eig_basis * eig) @ eig_basis.T
         cov += noise_variance * noise @ noise.T
-        return cls(means, (cov + cov.T) / 2, weights)
+        cov = (cov + cov.T) / 2
+        if h == 0:
+            return cls(means, cov, weights)
+        chol = np.linalg.cholesky(cov)
+        covs = []
+        for _ in range(K):
+            A = chol @ np.linalg.qr(rng.standard_normal((d, d)))[0]
+            g = rng.uniform(-1.0, 1.0, size=d)
+            g[[0, -1]] = 1.0, -1.0  # the whitened spread is exactly [e^-h, e^h]
+            S = (A * np.exp(float(h) * g)) @ A.T
+            covs.append((S + S.T) / 2)
+        return cls(means, np.stack(covs), weights)
 
     # ------------------------------------------------------------------ sampling
     def sample(self, n: int, random_state: RandomState = None) -> tuple[np.ndarray, np.ndarray]:
@@ -349,7 +429,15 @@ class GMM:
         return self._draw(z, rng), self._draw(z_pos, rng), z, z_pos
 
     def _draw(self, z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        return self.means[z] + rng.standard_normal((z.shape[0], self.dim)) @ self._chol.T
+        noise = rng.standard_normal((z.shape[0], self.dim))
+        if self._shared:
+            return self.means[z] + noise @ self._chol.T
+        # The same standard normals as a shared mixture, each row coloured by its own component's factor.
+        out = self.means[z].copy()
+        for k in range(self.n_components):
+            rows = z == k
+            out[rows] += noise[rows] @ self._chol[k].T
+        return out
 
     # ------------------------------------------------------------------ population oracles
     @property
@@ -367,11 +455,15 @@ class GMM:
         return (M.T * self.weights) @ M
 
     def total_covariance(self) -> np.ndarray:
-        """Cov(x) = S_W + S_B."""
+        """Cov(x) = S_W + S_B, with S_W the (weighted mean) within covariance."""
         return self.within_covariance + self.between_scatter()
 
     def pair_cross_covariance(self, augmentation: Augmentation | None = None) -> np.ndarray:
-        """C = E[(x - mubar)(x_pos - mubar)^T] = M^T diag(pi) Q M for the augmentation's channel Q."""
+        """C = E[(x - mubar)(x_pos - mubar)^T] = M^T diag(pi) Q M for the augmentation's channel Q.
+
+        A pair's two points are independent given their components, so the components'
+        covariances do not enter, shared or not.
+        """
         Q = _check_augmentation(augmentation).transition_matrix(self.weights)
         M = self.centred_means()
         return (M.T * self.weights) @ Q @ M
@@ -379,13 +471,75 @@ class GMM:
     def fisher_subspace(self, n_components: int | None = None) -> np.ndarray:
         """Orthonormal d x r basis of span{S_W^{-1}(mu_k - mubar)}: the top generalized eigenvectors of (S_B, S_W).
 
-        ``n_components`` (default K - 1) keeps the r most discriminative directions.
+        ``n_components`` (default K - 1) keeps the r most discriminative directions. With one
+        covariance per component, S_W is their weighted mean (:attr:`within_covariance`): this is
+        the subspace LDA estimates from labelled data (the same eigenvectors as against the total
+        covariance S_W + S_B), not the best k-dimensional view for the Bayes rule, which also
+        uses the covariances' differences.
         """
         rank = self.n_components - 1
         r = rank if n_components is None else check_n_components(n_components, min(rank, self.dim))
         vals, vecs = scipy.linalg.eigh(self.between_scatter(), self.within_covariance)
         top = vecs[:, np.argsort(vals)[::-1][:r]]
         return np.linalg.qr(top)[0]
+
+    # ------------------------------------------------------------------ the Bayes rule
+    def project(self, basis: ArrayLike) -> "GMM":
+        """The mixture of ``x @ basis``: means ``mu_k B``, covariances ``B^T Sigma_k B``, the same weights.
+
+        ``basis`` is a (d, k) matrix of full column rank (any learned subspace, say); the
+        result is a k-dimensional :class:`GMM` that keeps a shared covariance shared.
+
+        Examples
+        --------
+        >>> import contrastive_gmm as cg
+        >>> gmm = cg.GMM.random(3, 6, heteroscedasticity=0.5, random_state=0)
+        >>> flat = gmm.project(gmm.fisher_subspace())
+        >>> flat.dim, flat.covariances.shape
+        (2, (3, 2, 2))
+        """
+        B = check_float_array(basis, "basis")
+        if B.ndim == 1:
+            B = B[:, None]
+        if B.ndim != 2 or B.shape[0] != self.dim:
+            raise ValueError(f"basis must be a (d, k) matrix with d = {self.dim} rows; got shape {B.shape}.")
+        if np.linalg.matrix_rank(B) < B.shape[1]:
+            raise ValueError(f"basis must have full column rank; its {B.shape[1]} columns span less than {B.shape[1]} dimensions.")
+        cov = B.T @ self.within_covariance @ B if self._shared else np.einsum("ia,kij,jb->kab", B, self._covariances, B)
+        return GMM(self.means @ B, (cov + np.swapaxes(cov, -1, -2)) / 2, self.weights)
+
+    def log_joint(self, X: ArrayLike) -> np.ndarray:
+        """``log(pi_k) + log N(x; mu_k, Sigma_k)`` for each row of ``X`` (n, d) and component: an (n, K) array."""
+        X = check_matrix(X, "X", min_samples=1).astype(np.float64, copy=False)
+        if X.shape[1] != self.dim:
+            raise ValueError(f"X has {X.shape[1]} features but the mixture has dimension {self.dim}.")
+        chols = [self._chol] * self.n_components if self._shared else list(self._chol)
+        out = np.empty((X.shape[0], self.n_components))
+        for k, L in enumerate(chols):
+            r = scipy.linalg.solve_triangular(L, (X - self.means[k]).T, lower=True)
+            log_det = 2.0 * np.log(np.diag(L)).sum()
+            out[:, k] = np.log(self.weights[k]) - 0.5 * (np.einsum("ij,ij->j", r, r) + log_det + self.dim * np.log(2 * np.pi))
+        return out
+
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
+        """Posterior probability of each component for each row of ``X``: an (n, K) array whose rows sum to 1."""
+        return scipy.special.softmax(self.log_joint(X), axis=1)
+
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """The Bayes rule: each row's most probable component (quadratic discriminant analysis with the true parameters).
+
+        Its accuracy on a sample drawn from the mixture estimates the Bayes accuracy, the best
+        any classifier can do; on ``gmm.project(B)`` and ``X @ B`` it is the best any
+        classifier of the k-dimensional embedding can do.
+
+        Examples
+        --------
+        >>> import contrastive_gmm as cg
+        >>> gmm = cg.GMM(means=[[0.0], [4.0]], covariance=[[[1.0]], [[4.0]]])
+        >>> gmm.predict([[0.5], [3.0], [-6.0]])
+        array([0, 1, 1])
+        """
+        return np.argmax(self.log_joint(X), axis=1)
 
 
 @dataclass(frozen=True)
@@ -414,9 +568,13 @@ def predicted_subspace(gmm: GMM, augmentation: Augmentation | None = None, n_com
     """The subspace linear contrastive learning should find: ``sym(C) v = lambda Cov v``.
 
     ``C = E[(x - m)(x_pos - m)^T] = M^T diag(pi) Q M`` and ``Cov`` is the pooled covariance of
-    anchors and positives (both centred at their pooled mean m, as the learners do). For
-    channels that merge components this is a strict subset of the Fisher subspace.
-    ``n_components`` defaults to the number of positive eigenvalues.
+    anchors and positives (both centred at their pooled mean m, as the learners do):
+    ``sum_k p_k (Sigma_k + (mu_k - m)(mu_k - m)^T)`` with ``p = (pi + pi Q) / 2``, so it stays
+    well defined when each component has its own covariance. For channels that merge
+    components this is a strict subset of the Fisher subspace; for channels that keep the
+    weights (``pi Q = pi``: same-component and noisy pairs) it is the Fisher subspace of
+    :meth:`GMM.fisher_subspace`, shared covariance or not. ``n_components`` defaults to the
+    number of positive eigenvalues.
 
     Examples
     --------
@@ -434,7 +592,9 @@ def predicted_subspace(gmm: GMM, augmentation: Augmentation | None = None, n_com
     pooled = (gmm.weights + pos_weights) / 2
     M = gmm.means - pooled @ gmm.means
     C = (M.T * gmm.weights) @ Q @ M
-    cov = gmm.within_covariance + (M.T * pooled) @ M
+    # Anchors and positives pooled: a mixture with weights `pooled`, so its within part is sum_k pooled_k Sigma_k.
+    within = gmm.within_covariance if gmm.shared_covariance else np.einsum("k,kij->ij", pooled, gmm.covariances)
+    cov = within + (M.T * pooled) @ M
     vals, vecs = scipy.linalg.eigh((C + C.T) / 2, cov)
     order = np.argsort(vals)[::-1]
     vals, vecs = vals[order], vecs[:, order]
