@@ -60,7 +60,9 @@ PCA, raw features) are fitted once per seed and k and repeated under every ``del
 
 from __future__ import annotations
 
+import os
 import warnings
+from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -474,7 +476,99 @@ def _compose_views(maps: TwoViewMap, pre1: LinearMap, pre2: LinearMap, info: dic
 # ---------------------------------------------------------------------------- tables and figure
 
 
+#: The closed forms :func:`fit_shards` fits by a Dask reduction.
+SHARD_CLOSED_FORMS = ("pair_cca", "cca", "pls_svd")
+#: The trained methods :func:`fit_shards` fits across ``torch.distributed`` processes.
+SHARD_TRAINED = ("infonce", "simclr", "clip")
+
+
+def fit_shards(
+    method: str,
+    shards: Sequence[str | os.PathLike],
+    *,
+    n_components: int,
+    random_state: int | None = None,
+    estimator_options: Mapping[str, Any] | None = None,
+    scheduler: str | None = None,
+    distributed: bool = False,
+    option_names: Mapping[str, str] | None = None,
+) -> LinearMap | TwoViewMap:
+    """Fit ``method`` on row-paired views stored as ``.npz`` shards (:mod:`contrastive_gmm.data.shards`), never loading them whole.
+
+    The estimator is the method's own, on the features as given (a data set this size is
+    usually already an embedding; no PCA preprocessing, which would need its own pass), so the
+    map is the estimator's. Closed forms (:data:`SHARD_CLOSED_FORMS`) read the shards as a Dask
+    array, one block per shard: the moments are a Dask reduction on the active scheduler, or on
+    the cluster at ``scheduler`` (a ``distributed`` scheduler address: its workers must see
+    the files), and only d x d matrices come back. Trained methods (:data:`SHARD_TRAINED`) need
+    ``distributed=True`` inside an initialised ``torch.distributed`` group (``torchrun``):
+    process r reads shards r, r + W, ... (:func:`~contrastive_gmm.data.shards.rank_shards`)
+    and trains with ``distributed=True``; every process returns the same map.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from contrastive_gmm import GMM
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> for i in range(3):
+    ...     X, X_pos, _, _ = GMM.random(3, 5, random_state=0).sample_pairs(400, random_state=i)
+    ...     np.savez(folder / f"part{i}.npz", X=X, X2=X_pos)
+    >>> model = fit_shards("pair_cca", sorted(folder.glob("*.npz")), n_components=2)
+    >>> model.components_.shape, model.info["n_pairs"], model.info["shards"]
+    ((2, 5), 1200, 3)
+    """
+    from contrastive_gmm import distributed as dist_
+    from contrastive_gmm.data.shards import dask_views, rank_shards, read_shards, shard_shapes
+
+    name = _namer(option_names)
+    method = check_choice(method, "method", SHARD_CLOSED_FORMS + SHARD_TRAINED)
+    k = check_positive_int(n_components, name("n_components"))
+    paths = [Path(p) for p in shards]
+    if not paths:
+        raise ValueError("fit_shards needs at least one shard file.")
+    shapes = shard_shapes(paths)
+    n = sum(sx[0] for sx, _ in shapes)
+    spec = get_method(method)
+    options = dict(estimator_options or {})
+    if method in SHARD_CLOSED_FORMS:
+        if distributed:
+            raise ValueError(f"{method} is a closed form: it runs on Dask ({name('scheduler')}), not across torch processes ({name('distributed')}).")
+        model = spec.build(k, **options)
+        X, X2 = dask_views(paths)
+        if scheduler is None:
+            model.fit(X, X2)
+        else:
+            from distributed import Client
+
+            with Client(scheduler) as _client:  # the active scheduler while the reduction runs
+                model.fit(X, X2)
+    else:
+        if scheduler is not None:
+            raise ValueError(f"{method} trains with torch.distributed ({name('distributed')} under torchrun), not on a Dask scheduler ({name('scheduler')}).")
+        if not distributed:
+            raise ValueError(
+                f"{method} on shards trains across processes: run under torchrun with {name('distributed')} "
+                "(each process reads its own shards); or fit a closed form (" + ", ".join(SHARD_CLOSED_FORMS) + ")."
+            )
+        if not dist_.is_initialized():
+            raise ValueError(f"{name('distributed')} needs an initialised torch.distributed process group (start the command with torchrun).")
+        X, X2 = read_shards(rank_shards(paths, dist_.rank(), dist_.world_size()))
+        model = spec.build(k, random_state=random_state, distributed=True, **options).fit(X, X2)
+    info: dict = {
+        "method": method, "n_components": k, "random_state": random_state if method in SHARD_TRAINED else None,
+        "standardize": False, "n_pairs": n, "positives": "rows", "shards": len(paths),
+        "pair_whitened": bool(getattr(model, "pair_whiten", False)), "learner": learner_summary(model),
+        "preprocessing": {"standardized": False, "n_features": shapes[0][0][1]},
+    }
+    if spec.inputs == "two_views":
+        info["preprocessing_view2"] = {"standardized": False, "n_features": shapes[0][1][1]}
+    return as_linear_map(model, info=info)
+
+
 __all__ = [
+    "SHARD_CLOSED_FORMS",
+    "SHARD_TRAINED",
+    "fit_shards",
     "PREPROCESS_VARIANCE",
     "N_PAIRS_PER_SAMPLE",
     "compose",

@@ -2,8 +2,8 @@
 
 numpy and scipy only (no torch): the closed forms, the trained learners' whitening and the
 real-data recipe all call these, so a regularisation or a null-space rule is written once.
-Moments are accumulated in chunks, so no n x n matrix (and no second float64 copy of the
-data) is ever formed.
+Moments are accumulated in chunks (:mod:`contrastive_gmm.moments`), so no n x n matrix (and
+no second float64 copy of the data) is ever formed.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import scipy.linalg
 from numpy.typing import ArrayLike
 
 from contrastive_gmm._validation import check_matrix
+from contrastive_gmm.moments import _AUTO_RIDGE, accumulate, ledoit_wolf_from_sums
 
 _CHUNK = 65536
 
@@ -45,7 +46,7 @@ def inv_sqrt(S: np.ndarray, *, floor: float = 0.0, null: Callable[[np.ndarray], 
 
 
 def pair_moments(
-    X: np.ndarray, X_pos: np.ndarray, chunk: int = _CHUNK, weights: np.ndarray | None = None
+    X: np.ndarray, X_pos: np.ndarray, chunk: int | None = None, weights: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pooled mean, pooled covariance of both views, and the symmetrised cross-covariance.
 
@@ -60,40 +61,12 @@ def pair_moments(
     >>> [m.item() for m in pair_moments(X[[0, 1, 1, 1]], X_pos[[0, 1, 1, 1]])]
     [2.0, 1.0, 0.5]
     """
-    n, d = X.shape
-    if weights is None:
-        total = float(n)
-        mean = (X.sum(axis=0, dtype=np.float64) + X_pos.sum(axis=0, dtype=np.float64)) / (2 * n)
-    else:
-        total = float(weights.sum())
-        mean = (weights @ X.astype(np.float64, copy=False) + weights @ X_pos.astype(np.float64, copy=False)) / (2 * total)
-    cov = np.zeros((d, d))
-    cross = np.zeros((d, d))
-    for start in range(0, n, chunk):
-        # astype copies, so centring in place keeps two float64 chunks alive instead of four.
-        a = X[start : start + chunk].astype(np.float64)
-        a -= mean
-        b = X_pos[start : start + chunk].astype(np.float64)
-        b -= mean
-        if weights is None:
-            cov += a.T @ a + b.T @ b
-            cross += a.T @ b
-        else:
-            w = weights[start : start + chunk, None]
-            wa = a * w
-            cov += wa.T @ a + (b * w).T @ b
-            cross += wa.T @ b
-    cov /= 2 * total
-    cross = (cross + cross.T) / (2 * total)
-    return mean, (cov + cov.T) / 2, cross
+    return accumulate(X, X_pos, weights, rows=chunk).pooled()
 
 
 #: The learners' default ``reg``: Ledoit-Wolf shrinkage of the covariance, estimated from the data.
 REG_AUTO = "auto"
 
-
-#: The ridge kept under ``reg="auto"``: it only guards the solvers when the shrinkage estimate is 0.
-_AUTO_RIDGE = 1e-6
 
 
 def ridge(cov: np.ndarray, reg: float, shrinkage: float = 0.0) -> np.ndarray:
@@ -180,14 +153,8 @@ def ledoit_wolf_intensity(Z: np.ndarray, weights: np.ndarray | None = None) -> f
     w = np.ones(n) if weights is None else weights
     total = float(w.sum())
     S = (Z * w[:, None]).T @ Z / total
-    trace = float(np.trace(S))
-    mu = trace / p
-    beta_ = float(w @ np.einsum("ij,ij->i", Z, Z) ** 2)  # sum_i w_i ||z_i||^4: the entries of (Z^2)^T W Z^2
-    delta_ = float(np.sum(S * S))
-    beta = (beta_ / total - delta_) / (p * total)
-    delta = (delta_ - 2.0 * mu * trace + p * mu**2) / p
-    beta = min(beta, delta)  # never shrink past the target
-    return 0.0 if beta == 0 else float(beta / delta)
+    fourth = float(w @ np.einsum("ij,ij->i", Z, Z) ** 2)  # sum_i w_i ||z_i||^4: the entries of (Z^2)^T W Z^2
+    return ledoit_wolf_from_sums(S, fourth, total)
 
 
 def pair_scaling(diff_cov: np.ndarray) -> np.ndarray:
@@ -291,16 +258,7 @@ def two_view_moments(
     ``weights`` (n,): pair i counts ``weights[i]`` times, so integer weights give the moments of the
     pairs repeated.
     """
-    if weights is None:
-        mx, my = X.mean(0, dtype=np.float64), Y.mean(0, dtype=np.float64)
-        Xc, Yc = X.astype(np.float64) - mx, Y.astype(np.float64) - my
-        n = X.shape[0]
-        return mx, my, Xc.T @ Xc / n, Yc.T @ Yc / n, Xc.T @ Yc / n
-    total = float(weights.sum())
-    mx, my = weights @ X.astype(np.float64, copy=False) / total, weights @ Y.astype(np.float64, copy=False) / total
-    Xc, Yc = X.astype(np.float64) - mx, Y.astype(np.float64) - my
-    wX = Xc * weights[:, None]
-    return mx, my, wX.T @ Xc / total, (Yc * weights[:, None]).T @ Yc / total, wX.T @ Yc / total
+    return accumulate(X, Y, weights).two_view()
 
 
 def pair_whitening(Z: ArrayLike, Z_pos: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -336,6 +294,7 @@ __all__ = [
     "ridge",
     "covariance_regularisation",
     "ledoit_wolf_intensity",
+    "ledoit_wolf_from_sums",
     "pair_scaling",
     "within_covariance",
     "top_generalized_eigvecs",

@@ -2,7 +2,9 @@
 
 ``tests/learners/pinned_fits.npz`` holds the components of default InfoNCE, pair CCA, SimCLR,
 SimSiam, CLIP and CCA on fixed small data, saved before the package was re-laid out (issue
-13). A move, rename or shared helper that changes a fit by more than floating-point noise
+13) and saved again when ``GMM.random`` stopped depending on the CPU's LAPACK kernels (the same
+seed had drawn another mixture on another machine; see ``simplex_coordinates``), with the
+streamed moments of issue 16 checked against the previous code to 2e-14. A move, rename or shared helper that changes a fit by more than floating-point noise
 fails here. Regenerate only when a default is changed on purpose:
 ``python tests/learners/test_pinned_fits.py`` (and say why in the commit).
 

@@ -50,6 +50,8 @@ _FIT_OPTIONS = {
     "standardize": "--standardize",
     "n_pairs_per_sample": "--pairs-per-sample",
     "random_state": "--seed",
+    "distributed": "--distributed",
+    "scheduler": "--scheduler",
 }
 
 
@@ -192,6 +194,14 @@ def fit(
         help="--verbose: a progress bar (on stderr) while a trained method learns; default: when stderr is a terminal. "
         "--quiet: no bar and no summary; warnings and errors only.",
     ),
+    scheduler: Optional[str] = typer.Option(
+        None, "--scheduler", show_default=False,
+        help="Shards (--data a glob) and a closed form (pair_cca, cca, pls_svd): run the moments on this Dask scheduler, e.g. tcp://10.0.0.1:8786.",
+    ),
+    distributed: bool = typer.Option(
+        False, "--distributed", show_default=False,
+        help="Shards and infonce, simclr or clip under torchrun: each process reads its shards and trains with torch.distributed.",
+    ),
 ) -> None:
     """Fit a projection on a data file and save it as a model file.
 
@@ -208,6 +218,14 @@ def fit(
     estimator's parameters; one the method does not take is an error.
     The model file also records the data file and its shape, the fit time,
     the estimator's parameters and its diagnostics: `cgmm info MODEL`.
+
+    Shards: --data 'parts/*.npz' (quoted: a glob), each .npz holding
+    row-paired views X and X2, fits on the features as given, never
+    loading the data whole: pair_cca, cca and pls_svd as a Dask reduction
+    (--scheduler ADDRESS: on that cluster), infonce, simclr and clip with
+    --distributed under torchrun (process r reads shards r, r + W, ...):
+    torchrun --nproc-per-node 2 $(which cgmm) fit --data 'parts/*.npz'
+    --method infonce -k 8 --out model.npz --distributed
     """
     from contrastive_gmm.embedding import describe_preprocessing, fit_embedding
     from contrastive_gmm.methods import get_method
@@ -222,6 +240,13 @@ def fit(
         # The learners' bar goes to stderr (tqdm's default): stdout keeps only the summary below.
         if (sys.stderr.isatty() if verbose is None else verbose) and "verbose" in spec.parameters():
             options["verbose"] = True
+        if _is_glob(str(data)) or scheduler is not None or distributed:
+            given_table = {"--label-column": label_column, "--group-column": group_column, "--view2-prefix": view2_prefix,
+                           "--standardize/--no-standardize": standardize, "--delta": delta or None,
+                           "--pairs-per-sample": None if pairs_per_sample == N_PAIRS_PER_SAMPLE else pairs_per_sample,
+                           "--variance": None if variance == PREPROCESS_VARIANCE else variance}
+            _fit_shards(data, spec, n_components, out, seed, options, scheduler, distributed, verbose, given_table)
+            return
         table = _read_table(data, label_column, group_column, view2_prefix)
         # A table's labels and groups are columns: messages name the column, an array file's the key.
         columns = {} if table.feature_names is None else {
@@ -249,6 +274,57 @@ def fit(
             typer.echo(f"Preprocessing: {describe_preprocessing(model.info)}.")
             widths = f"{model.n_features_in_} + {model.y_components_.shape[1]}" if isinstance(model, TwoViewMap) else f"{model.n_features_in_}"
             typer.echo(f"Fitted {method.value} on {_describe(table)}: {widths} -> {model.n_components} features in {seconds:.1f} s. Wrote {path}.")
+
+
+def _is_glob(text: str) -> bool:
+    from contrastive_gmm.data.shards import is_glob
+
+    return is_glob(text)
+
+
+def _fit_shards(
+    data: Path, spec: "MethodSpec", n_components: int, out: Path, seed: Optional[int], options: dict[str, Any],
+    scheduler: Optional[str], distributed: bool, verbose: Optional[bool], given: Mapping[str, Any],
+) -> None:
+    """``cgmm fit`` on shards: :func:`~contrastive_gmm.embedding.fit_shards`, the model written by process 0 only."""
+    from contrastive_gmm import distributed as dist_
+    from contrastive_gmm.data.shards import expand_shards
+    from contrastive_gmm.embedding import fit_shards
+    from contrastive_gmm.model_io import save_model
+
+    if not _is_glob(str(data)):
+        which = "--scheduler" if scheduler is not None else "--distributed"
+        raise ValueError(f"{which} fits shards: pass --data a quoted glob of .npz files such as 'parts/*.npz'; got {str(data)!r}.")
+    unused = [option for option, value in given.items() if value is not None]
+    if unused:
+        raise ValueError(f"{unused[0]}: shards are fitted on their features as given (X and X2 of each .npz); it does not apply.")
+    paths = expand_shards(str(data))
+    if distributed:
+        options = {**options, "device": dist_.init_from_environment(options.get("device", "cpu"))}
+    try:
+        start = time.perf_counter()
+        model = fit_shards(
+            spec.name, paths, n_components=n_components, random_state=0 if seed is None else seed, estimator_options=options,
+            scheduler=scheduler, distributed=distributed, option_names=_FIT_OPTIONS,
+        )
+        seconds = time.perf_counter() - start
+        if dist_.rank() > 0:
+            return  # every process holds the same map; one writes it
+        width = model.n_features_in_
+        description = f"{len(paths)} shards, {model.info['n_pairs']} pairs"
+        model.info.update(
+            data=str(data), data_shape=[model.info["n_pairs"], width], data_description=description, fit_seconds=round(seconds, 3),
+            fitted_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        )
+        path = save_model(model, out)
+        if verbose is not False:
+            where = f" on {dist_.world_size()} processes" if distributed else (f" on the Dask cluster at {scheduler}" if scheduler else "")
+            typer.echo(f"Fitted {spec.name} on {description}{where} in {seconds:.1f} s: {model.n_components} features. Wrote {path}.")
+    finally:
+        if distributed and dist_.is_initialized():
+            import torch.distributed
+
+            torch.distributed.destroy_process_group()
 
 
 def transform(

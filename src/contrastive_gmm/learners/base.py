@@ -17,6 +17,7 @@ from contrastive_gmm._validation import (
     check_paired,
     check_sample_weight,
 )
+from contrastive_gmm.moments import is_chunkable, is_dask
 
 
 def weighted_rows(X: ArrayLike, y: ArrayLike | None, sample_weight: ArrayLike | None) -> tuple[Any, Any, np.ndarray | None]:
@@ -45,6 +46,41 @@ def weighted_rows(X: ArrayLike, y: ArrayLike | None, sample_weight: ArrayLike | 
             raise ValueError(f"y must have one row per row of X ({X.shape[0]}); got shape {y.shape}.")
         y = y[keep]
     return X[keep], y, w[keep]
+
+
+def stream_views(
+    X: Any, y: Any, sample_weight: ArrayLike | None, *, same_width: bool, names: tuple[str, str] = ("X", "y")
+) -> tuple[Any, Any, np.ndarray | None] | None:
+    """``fit``'s views left unread when they should be streamed; None for input that is simply loaded.
+
+    Streamed: a memory-mapped array, any row-sliceable 2-D array-like that is not an in-memory
+    numpy array (HDF5, zarr), or a Dask array, when the other view is one of these or numpy.
+    Only their shapes are checked here (every chunk is checked for NaN and inf as it is read,
+    :func:`~contrastive_gmm.moments.iter_chunks`); rows of weight 0 stay and add nothing.
+    Labels (a 1-D ``y``) are never streamed: pairing rows within a class needs them all.
+    """
+
+    def streamable(A: Any) -> bool:
+        return is_dask(A) or (is_chunkable(A) and (type(A) is not np.ndarray))
+
+    def readable(A: Any) -> bool:
+        return is_dask(A) or is_chunkable(A)
+
+    if not (streamable(X) or streamable(y)) or not (readable(X) and readable(y)):
+        return None
+    if len(y.shape) != 2:
+        return None
+    (n, dx), (ny, dy) = X.shape, y.shape
+    if n != ny:
+        raise ValueError(
+            f"{names[0]} and {names[1]} must be row-paired (row i of one is the positive of row i of the other); "
+            f"got {n} and {ny} rows."
+        )
+    if n < 2 or dx < 1 or dy < 1:
+        raise ValueError(f"{names[0]} and {names[1]} need at least 2 rows and 1 column each; got shapes {X.shape} and {y.shape}.")
+    if same_width and dx != dy:
+        raise ValueError(f"{names[0]} and {names[1]} must have the same number of features; got {dx} and {dy}.")
+    return X, y, check_sample_weight(None if sample_weight is None else np.asarray(sample_weight), n)
 
 
 def paired_views(
@@ -161,7 +197,7 @@ class LinearProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         return u[:, keep]
 
 
-__all__ = ["weighted_rows", "paired_views", "warn_if_beyond_classes", "LinearProjection", "TwoViewProjection"]
+__all__ = ["weighted_rows", "stream_views", "paired_views", "warn_if_beyond_classes", "LinearProjection", "TwoViewProjection"]
 
 
 class TwoViewProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):

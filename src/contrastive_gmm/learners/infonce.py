@@ -18,6 +18,7 @@ from contrastive_gmm.learners.base import warn_if_beyond_classes, weighted_rows
 from contrastive_gmm.learners.rank import resolve_n_components
 from contrastive_gmm.learners.training import (
     _DTYPES,
+    check_batch_dtype,
     _INFONCE_HALVINGS,
     _MAX_HALVINGS,
     BATCH_SIZE,
@@ -101,7 +102,7 @@ class InfoNCE(_TrainedLinear):
         Regularisation of the pooled covariance used for the whitening. ``"auto"`` (default):
         shrink its correlations by the Ledoit-Wolf intensity estimated from the
         data on standardised features (as scikit-learn's LDA with ``shrinkage="auto"``; see
-        :func:`~contrastive_gmm.learners.closed_form.covariance_regularisation`): large samples keep their
+        :func:`~contrastive_gmm.linalg.covariance_regularisation`): large samples keep their
         covariance (intensity 5e-4 to 8e-4 on 20000 mixture pairs), small ones in many dimensions stop
         blowing up their weakest directions (raw digits: 0.08). A number is a ridge relative to
         the mean eigenvalue (``1e-6`` was the default before: the sample covariance).
@@ -118,6 +119,11 @@ class InfoNCE(_TrainedLinear):
     dtype : {"float32", "float64"}
         Precision of the data and the map during training (the loss is never computed below
         float32). float64 costs ~1.2x the time on CPU and changes the angle by a fraction of a degree.
+    batch_dtype : {None, "float16", "bfloat16"}
+        Keep the whitened copy of the training pairs in half precision (half its memory, and
+        data that fits the copy longer before batches are whitened on the fly); each batch is
+        cast back to ``dtype`` before it meets the map, and the map and Adam stay in ``dtype``.
+        None (default): the copy is in ``dtype``. See ``benchmarks/scale.py`` for its cost in angle.
     random_state : int, numpy Generator or None
         Seed of the initialisation, of the batch order and (when ``fit`` gets labels) of the
         same-class partners. On CPU with ``batch_size <= 2048`` the same seed gives
@@ -130,6 +136,13 @@ class InfoNCE(_TrainedLinear):
         and extra threads only add synchronisation (20-40x slower fits on a loaded machine).
     verbose : bool
         Show a progress bar.
+    distributed : bool
+        Train across an initialised ``torch.distributed`` process group (gloo on CPU, nccl on
+        GPU; ``torchrun`` or any launcher), each process calling ``fit`` on its own shard of the
+        pairs (row counts may differ): the whitening moments are summed over all shards, every
+        step's negatives are gathered from every process (``batch_size`` pairs in all), the
+        gradients are averaged, and every process ends with the same ``components_``. Without
+        a process group (or with one process) the ordinary fit. Needs an integer ``n_components``.
 
     Attributes
     ----------
@@ -192,9 +205,11 @@ class InfoNCE(_TrainedLinear):
         init: Literal["random", "pair_cca"] = "random",
         average: bool = True,
         dtype: str = "float32",
+        batch_dtype: str | None = None,
         random_state: int | None = None,
         device: str = "cpu",
         verbose: bool = False,
+        distributed: bool = False,
     ) -> None:
         self.n_components = n_components
         self.temperature = temperature
@@ -211,9 +226,11 @@ class InfoNCE(_TrainedLinear):
         self.init = init
         self.average = average
         self.dtype = dtype
+        self.batch_dtype = batch_dtype
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
+        self.distributed = distributed
 
     def _check_params(self, d: int) -> int:
         check_positive(self.temperature, "temperature")
@@ -221,6 +238,7 @@ class InfoNCE(_TrainedLinear):
         self._check_training_params()
         check_choice(self.init, "init", INITS)
         check_choice(self.dtype, "dtype", tuple(_DTYPES))
+        check_batch_dtype(self.batch_dtype)
         return check_n_components(self.n_components, d, allow_auto=True)
 
     def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> "InfoNCE":
@@ -234,6 +252,7 @@ class InfoNCE(_TrainedLinear):
         probability proportional to their weight (a weight of 0 leaves the row out).
         """
         gen = _torch_generator(self.random_state)
+        self._check_distributed()
         X, y, w = weighted_rows(X, y, sample_weight)
         X, X_pos, w = self._views(X, y, gen, w)
         k = resolve_n_components(self, X, X_pos, y, n_components=self._check_params(X.shape[1]), sample_weight=w)
@@ -245,6 +264,7 @@ class InfoNCE(_TrainedLinear):
             X, X_pos, k, lambda a, b: info_nce_unchecked(a, b, scale, similarity, symmetric), gen,
             init=pair_cca if self.init == "pair_cca" else None,
             dtype=_DTYPES[self.dtype],
+            storage=check_batch_dtype(self.batch_dtype),
             desc="InfoNCE",
             max_halvings=_INFONCE_HALVINGS if self.average else _MAX_HALVINGS,
             average=bool(self.average),

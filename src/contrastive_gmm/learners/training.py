@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from contrastive_gmm._validation import (
     InputTypeError,
+    check_choice,
     check_positive,
     check_positive_int,
     check_reg,
@@ -30,12 +31,12 @@ from contrastive_gmm._validation import (
 from contrastive_gmm.learners.base import LinearProjection, paired_views
 from contrastive_gmm.linalg import (
     _CHUNK,
-    covariance_regularisation,
-    pair_moments,
     pair_scaling,
     whitener,
     within_covariance,
 )
+from contrastive_gmm import distributed as _dist
+from contrastive_gmm.moments import PairedMoments, accumulate, chunk_rows, moment_regularisation
 
 _MAX_HALVINGS = 4
 _MIN_STEPS_PER_CHECK = 64
@@ -59,6 +60,8 @@ TOL = 1e-4
 PATIENCE = 2
 INITS = ("random", "pair_cca")
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
+#: ``batch_dtype`` choices: the whitened copy's storage (None: the training dtype).
+_BATCH_DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16}
 #: Seconds before a verbose fit shows its progress bar: a fit under a second shows none (it would only flash).
 _PROGRESS_DELAY = 1.0
 
@@ -150,6 +153,80 @@ def whiten_to_tensor(
         block -= mean  # in place: one float64 chunk fewer at the peak
         out[start : start + chunk] = torch.from_numpy(block @ inv_sqrt).to(device=device, dtype=dtype)
     return out
+
+
+#: Training data whose whitened copy (both views, in the training dtype) would exceed this many bytes
+#: is not copied: each batch is whitened as it is drawn (:class:`StreamedView`), so memory is bounded by
+#: the batch, not n. Below it the copy is built once, which makes each step a little cheaper.
+WHITENED_COPY_BYTES = 1 << 29
+
+
+class StreamedView:
+    """One view left where it is (a numpy or memory-mapped array): ``(X[idx] - mean) @ inv_sqrt @ V^T`` batch by batch.
+
+    Why the map is folded, not the data: ``(x - m) W V^T = (x - m) (V W)^T``, so a step multiplies
+    the batch by the k x d product ``V W`` (k d^2 work) instead of whitening every row (n d^2 once,
+    and n x d more memory). The loss and its optimum are unchanged, and so is the preconditioning:
+    the parameter is still ``V``, in whitened coordinates. Rows are gathered on the CPU (a
+    memory-mapped file is paged in, which the kernel can evict: no anonymous memory grows with
+    n) and moved to ``device`` one batch at a time.
+
+    Examples
+    --------
+    >>> X = np.arange(6.0).reshape(3, 2)
+    >>> view = StreamedView(X, X.mean(0), np.eye(2), torch.float32, torch.device("cpu"))
+    >>> view.embed(torch.tensor([0, 2]), torch.eye(2)).tolist()
+    [[-2.0, -2.0], [2.0, 2.0]]
+    """
+
+    def __init__(self, X: np.ndarray, mean: np.ndarray, inv_sqrt: np.ndarray, dtype: torch.dtype, device: torch.device) -> None:
+        with warnings.catch_warnings():
+            # A read-only memory map makes torch warn that writes would be undefined; nothing writes to it.
+            warnings.simplefilter("ignore", UserWarning)
+            self.data = torch.from_numpy(np.asarray(X))
+        self.mean = torch.as_tensor(mean, dtype=self.data.dtype)  # centred in the data's own precision
+        self.inv_sqrt = torch.as_tensor(inv_sqrt, dtype=dtype, device=device)
+        self.shape, self.device, self.target = tuple(X.shape), torch.device("cpu"), device
+
+    def embed(self, idx: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
+        """The embedding ``(X[idx] - mean) @ inv_sqrt @ V.T`` of the rows ``idx``, differentiable in ``V``."""
+        rows = (self.data.index_select(0, idx) - self.mean).to(device=self.target, dtype=self.inv_sqrt.dtype)
+        return rows @ (V @ self.inv_sqrt).T  # inv_sqrt is symmetric
+
+
+def training_views(
+    views: tuple[np.ndarray, ...], means: tuple[np.ndarray, ...], whiteners: tuple[np.ndarray, ...],
+    dtype: torch.dtype, device: torch.device, storage: torch.dtype | None = None,
+) -> tuple:
+    """Each view whitened for training: a tensor copy when all of them fit :data:`WHITENED_COPY_BYTES`, else a :class:`StreamedView` per view.
+
+    ``storage`` (float16 or bfloat16): the copy is kept in that precision (half the memory; each
+    batch is cast back to ``dtype`` before it meets the map, so the maps and Adam stay in ``dtype``).
+    """
+    storage = storage or dtype
+    size = sum(X.shape[0] * X.shape[1] for X in views) * torch.empty((), dtype=storage).element_size()
+    if size <= WHITENED_COPY_BYTES:
+        # Chunks of chunk_rows (8M values), not linalg's 65536 rows: the float64 temporaries of a chunk are then
+        # 64 MiB at any width (at d = 1024 they were 640 MiB a chunk, just under this copy's own limit).
+        return tuple(
+            whiten_to_tensor(X, m, W, storage, device, chunk=chunk_rows(X.shape[1])) for X, m, W in zip(views, means, whiteners)
+        )
+    return tuple(StreamedView(X, m, W, dtype, device) for X, m, W in zip(views, means, whiteners))
+
+
+def check_batch_dtype(value: object) -> torch.dtype | None:
+    """A learner's ``batch_dtype`` (None, ``"float16"`` or ``"bfloat16"``) as a torch dtype, or ValueError naming the choices."""
+    if value is None:
+        return None
+    return _BATCH_DTYPES[check_choice(value, "batch_dtype", tuple(_BATCH_DTYPES))]
+
+
+def _embed(view: torch.Tensor | StreamedView, idx: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
+    if not isinstance(view, torch.Tensor):
+        return view.embed(idx, V)
+    # index_select: ~10x faster than A[idx] for a few hundred rows on CPU.
+    rows = view.index_select(0, idx)
+    return (rows if rows.dtype == V.dtype else rows.to(V.dtype)) @ V.T
 
 
 _threads_lock = threading.Lock()
@@ -271,6 +348,7 @@ def train_linear_maps(
     average: bool = False,
     num_threads: int | None = None,
     sample_weight: torch.Tensor | None = None,
+    distributed: bool = False,
 ) -> tuple[list[torch.Tensor], dict]:
     """Minimise ``loss_fn(A[b] @ V_a.T, B[b] @ V_b.T)`` over shuffled mini-batches ``b`` with Adam.
 
@@ -292,6 +370,13 @@ def train_linear_maps(
     replacement, row i with probability proportional to ``sample_weight[i]`` (so integer weights
     see each row as often as its copies would be seen, in epochs as long); None, or all weights
     equal: each epoch is a shuffle of the rows.
+    ``distributed=True`` inside an initialised ``torch.distributed`` group of W processes, each
+    holding its own shard of the rows (any sizes): a step draws ``batch_size // W`` rows in every
+    process (as many steps an epoch as the smallest shard allows), gathers every process's
+    embeddings (:func:`~contrastive_gmm.distributed.all_gather_with_grad`) so the loss is the
+    full ``batch_size`` batch's, averages the gradients over processes, and starts from and
+    returns process 0's maps: every process takes the same steps and ends with the same maps.
+    Without a group (or W = 1) it is the ordinary loop.
     A non-finite loss or gradient skips the step and halves the learning rate; ``_MAX_BAD_STEPS`` of them raise FloatingPointError. Returns the maps
     (one per init) and a history dict (mean loss per period, epochs run, stop reason, number of
     averaged steps).
@@ -315,6 +400,7 @@ def train_linear_maps(
             views, inits, loss_fn, parametrize=parametrize, extra_params=extra_params, batch_data=batch_data,
             batch_size=batch_size, max_epochs=max_epochs, lr=lr, tol=tol, patience=patience, generator=generator,
             verbose=verbose, desc=desc, max_halvings=max_halvings, average=average, sample_weight=sample_weight,
+            distributed=distributed,
         )
 
 
@@ -337,10 +423,19 @@ def _train_linear_maps(
     max_halvings: int,
     average: bool,
     sample_weight: torch.Tensor | None = None,
+    distributed: bool = False,
 ) -> tuple[list[torch.Tensor], dict]:
     A, B = views
     n = A.shape[0]
     device = A.device
+    world = _dist.world_size() if distributed else 1
+    shards = None
+    if world > 1:
+        # Every process draws the batches of the union of the shards (rank order), as one process on all the
+        # rows would, from process 0's generator, and embeds the rows of each batch it holds.
+        shards = _Shards(n, sample_weight, device)
+        n, sample_weight = shards.total, shards.weights
+        _dist.broadcast_generator(generator)
     # Cumulative weights for inverse-CDF sampling (torch.multinomial is capped at 2^24 rows); equal
     # weights are the plain shuffle, so sample_weight=ones gives the unweighted fit exactly.
     cdf, draws = None, n
@@ -352,6 +447,10 @@ def _train_linear_maps(
     Us = [init.clone().requires_grad_(True) for init in inits]
     params = [*Us, *extra_params]
     opt = torch.optim.Adam(params, lr=lr)
+    if world > 1:
+        with torch.no_grad():
+            for p in params:  # process 0's start (and temperature) everywhere, whatever each one's seed
+                _dist.broadcast_tensor(p.data)
     batch_size = min(batch_size, n)
     n_batches = max(1, draws // batch_size)  # drop the ragged tail: every batch has the same negatives count
     # Small data sets make short epochs whose loss says little: judge progress over >= 64 steps.
@@ -366,7 +465,7 @@ def _train_linear_maps(
     sums = [torch.zeros_like(U) for U in Us] if average else []
     plateau = [torch.zeros_like(U) for U in Us] if average else []
     plateau_steps = period_steps = 0
-    bar = tqdm(total=max_epochs, desc=desc, disable=not verbose, leave=False, unit="epoch", delay=_PROGRESS_DELAY)
+    bar = tqdm(total=max_epochs, desc=desc, disable=not verbose or _dist.rank() > 0, leave=False, unit="epoch", delay=_PROGRESS_DELAY)
     while epochs < max_epochs:
         # Indices go to the data's device once per epoch, not once per step.
         if cdf is None:
@@ -381,13 +480,20 @@ def _train_linear_maps(
             idx = perm[i * batch_size : (i + 1) * batch_size]
             Va = param(Us[0])
             Vb = param(Us[-1]) if len(Us) > 1 else Va
-            # index_select: ~10x faster than A[idx] for a few hundred rows on CPU.
-            a = A.index_select(0, idx) @ Va.T
+            counts = None
+            if shards is not None:  # this process's rows of the batch; the others' come from the gather below
+                idx, counts = shards.local(idx)
+            a = _embed(A, idx, Va)
             # One view and one map (SupCon): the "positive" embedding is the anchor's own; skip the copy.
-            b = a if B is A and Vb is Va else B.index_select(0, idx) @ Vb.T
-            loss = loss_fn(a, b) if batch_data is None else loss_fn(a, b, batch_data.index_select(0, idx))
+            b = a if B is A and Vb is Va else _embed(B, idx, Vb)
+            extra = None if batch_data is None else batch_data.index_select(0, idx.to(batch_data.device))
+            if counts is not None:
+                a, b, extra = _gather_batch(a, b, extra, counts)
+            loss = loss_fn(a, b) if extra is None else loss_fn(a, b, extra)
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            if world > 1:
+                loss = _average_gradients(loss, params, world)
             # One host sync per step: the loss and whether every gradient is finite.
             grads_finite = torch.stack([torch.isfinite(p.grad).all() for p in params if p.grad is not None]).all()
             value = float(torch.where(grads_finite, loss.detach(), torch.nan))
@@ -448,10 +554,97 @@ def _train_linear_maps(
             plateau_steps = period_steps
         else:
             maps = [param(U).detach() for U in Us]
+        if world > 1:  # the same bits everywhere, whatever the last collective's rounding
+            for t in (*maps, *extra_params):
+                _dist.broadcast_tensor(t.data)
     history["averaged_steps"] = plateau_steps if average else 0
     if not all(torch.all(torch.isfinite(V)) for V in maps):
         raise FloatingPointError("training diverged (non-finite parameters); lower lr or raise temperature.")
     return maps, history
+
+
+class _Shards:
+    """Where this process's rows sit in the union of every process's shard (in rank order).
+
+    Built collectively (every process at once): the shard sizes, and every row's weight when
+    any process has weights (one gather of n floats), so that each process can draw the batches
+    of all the rows exactly as one process on the union would, and keep its own.
+    """
+
+    def __init__(self, n: int, sample_weight: torch.Tensor | None, device: torch.device) -> None:
+        shapes = _dist.all_gather_values((n, sample_weight is not None))
+        sizes = [rows for rows, _ in shapes]
+        self.total = sum(sizes)
+        self.start = sum(sizes[: _dist.rank()])
+        self.stop = self.start + n
+        # Boundaries between the shards, for bucketize: row g belongs to the process whose range holds it.
+        self.bounds = torch.tensor(np.cumsum(sizes)[:-1], dtype=torch.long, device=device)
+        self.weights = None
+        if any(weighted for _, weighted in shapes):
+            own = torch.ones(n, dtype=torch.float64) if sample_weight is None else sample_weight.to(torch.float64).cpu()
+            self.weights = torch.cat([torch.as_tensor(w) for w in _dist.all_gather_values(own.numpy())])
+
+    def local(self, idx: torch.Tensor) -> tuple[torch.Tensor, list[int]]:
+        """The rows of the batch ``idx`` (indices into the union) this process holds, as local indices; every process's count."""
+        owner = torch.bucketize(idx, self.bounds, right=True)
+        counts = torch.bincount(owner, minlength=_dist.world_size()).tolist()
+        mine = idx[(idx >= self.start) & (idx < self.stop)] - self.start
+        return mine, counts
+
+
+def _gather_batch(a: torch.Tensor, b: torch.Tensor, extra: torch.Tensor | None, counts: list[int]) -> tuple:
+    """Every process's rows of the batch (embeddings and per-row data), in rank order, differentiable in the local rows.
+
+    Each process then computes the loss of the whole batch: the same value everywhere, for any
+    loss (InfoNCE, NT-Xent, VICReg's batch statistics), what one process on all the rows computes
+    (the rows in another order, which these losses do not depend on).
+    """
+    ga = _dist.all_gather_rows_with_grad(a, counts)
+    gb = ga if b is a else _dist.all_gather_rows_with_grad(b, counts)
+    if extra is not None:
+        extra = _dist.all_gather_rows_with_grad(extra, counts)
+    return ga, gb, extra
+
+
+def _average_gradients(loss: torch.Tensor, params: list[torch.Tensor], world: int) -> torch.Tensor:
+    """Average the gradients (and the loss) over processes in one all-reduce; returns the averaged loss.
+
+    Why divide by W: every process back-propagates the same full-batch loss, and the gather's backward
+    sums the W copies of each row's gradient, so the summed parameter gradients are W times the full-batch one.
+    """
+    grads = [torch.zeros_like(p) if p.grad is None else p.grad for p in params]
+    flat = torch.cat([loss.detach().reshape(1).to(grads[0].dtype), *(g.reshape(-1) for g in grads)])
+    torch.distributed.all_reduce(flat, op=torch.distributed.ReduceOp.SUM)
+    flat /= world
+    start = 1
+    for p, g in zip(params, grads):
+        p.grad = flat[start : start + g.numel()].view_as(g).to(p.dtype)
+        start += g.numel()
+    return flat[0]
+
+
+def shared_moments(X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None, *, reg: float | str, distributed: bool) -> PairedMoments:
+    """The pairs' moments: this process's rows, or with ``distributed`` every process's (all-reduced sums).
+
+    Across processes every shard's sums are taken about process 0's first rows' means (one common
+    reference, so the sums add), with the fourth-order sums under ``reg="auto"`` (the Ledoit-Wolf
+    scalar then needs no second pass over every shard), and summed in one all-reduce: every process
+    gets the moments of all the rows. The shards must agree on their widths (ValueError otherwise).
+    """
+    if not distributed or _dist.world_size() == 1:
+        return accumulate(X, Y, weights)
+    shapes = _dist.all_gather_values((X.shape[0], X.shape[1], Y.shape[1]))
+    if len({shape[1:] for shape in shapes}) != 1:
+        raise ValueError(
+            "every process's shard must have the same number of features; got (rows, width, width of the second view) "
+            f"{shapes} by rank."
+        )
+    head = min(X.shape[0], chunk_rows(X.shape[1], Y.shape[1]))
+    ref = tuple(
+        _dist.broadcast_array(np.asarray(V[:head]).mean(axis=0, dtype=np.float64)) for V in (X, Y)
+    )
+    m = accumulate(X, Y, weights, fourth=isinstance(reg, str), ref=ref)
+    return m.with_sums(_dist.all_reduce_sum(m.sums()))
 
 
 class _TrainsMaps:
@@ -460,6 +653,21 @@ class _TrainsMaps:
     The estimator holds ``whiten_output``, ``batch_size``, ``max_epochs``, ``lr``, ``tol``,
     ``patience``, ``reg`` and ``verbose`` (InfoNCE's parameters; CLIP's too).
     """
+
+    def _distributed(self) -> bool:
+        """Whether to train across the ``torch.distributed`` group (the estimator's ``distributed``, if it has one)."""
+        return bool(getattr(self, "distributed", False)) and _dist.world_size() > 1
+
+    def _check_distributed(self) -> None:
+        """Validate ``distributed`` (when the estimator has it): a bool, and an integer ``n_components`` with it."""
+        flag = getattr(self, "distributed", False)
+        if not isinstance(flag, (bool, np.bool_)):
+            raise InputTypeError(f"distributed must be True or False; got {flag!r} ({type(flag).__name__}).")
+        if flag and self.n_components == "auto":
+            raise ValueError(
+                f"{type(self).__name__}(distributed=True) needs an integer n_components: 'auto' estimates it from "
+                "shuffled pairs, which every process would do on its own shard (estimate_n_components on a sample suggests one)."
+            )
 
     def _check_training_params(self) -> None:
         for name in ("batch_size", "patience"):
@@ -493,6 +701,7 @@ class _TrainsMaps:
             verbose=self.verbose,
             # One thread for small batches: faster, and bit-identical whatever the machine's thread count.
             num_threads=1 if device.type == "cpu" and self.batch_size <= _SINGLE_THREAD_MAX_BATCH else None,
+            distributed=self._distributed(),
             **options,
         )
 
@@ -530,6 +739,7 @@ class _TrainedLinear(_TrainsMaps, LinearProjection):
         labels: np.ndarray | None = None,
         init: Callable[[np.ndarray], np.ndarray] | None = None,
         dtype: torch.dtype = torch.float32,
+        storage: torch.dtype | None = None,
         desc: str = "fit",
         max_halvings: int = _MAX_HALVINGS,
         average: bool = False,
@@ -543,15 +753,20 @@ class _TrainedLinear(_TrainsMaps, LinearProjection):
         """
         d = X.shape[1]
         device = check_device(self.device)
-        mean, cov, cross = pair_moments(X, X_pos, weights=weights)
-        reg, self.shrinkage_ = covariance_regularisation(self.reg, X, mean, weights)
+        # Chunk by chunk (no float64 copy of the data); with distributed=True over every process's shard.
+        moments = shared_moments(X, X_pos, weights, reg=self.reg, distributed=self._distributed())
+        mean, cov, cross = moments.pooled()
+        reg, self.shrinkage_ = moment_regularisation(self.reg, moments, "x", mean, X, weights)
         inv_sqrt = whitener(cov, reg, self.shrinkage_)
         cross_white = inv_sqrt @ cross @ inv_sqrt
         start = start_in_range(torch.randn(k, d, generator=gen) / math.sqrt(d), inv_sqrt)
         if init is not None:
             start = torch.as_tensor(init(cross_white))
-        A = whiten_to_tensor(X, mean, inv_sqrt, dtype, device)
-        B = A if X_pos is X else whiten_to_tensor(X_pos, mean, inv_sqrt, dtype, device)  # SupCon: one view
+        if X_pos is X:  # SupCon: one view
+            (A,) = training_views((X,), (mean,), (inv_sqrt,), dtype, device, storage)
+            B = A
+        else:
+            A, B = training_views((X, X_pos), (mean, mean), (inv_sqrt, inv_sqrt), dtype, device, storage)
         (V,), history = self._train(
             (A, B),
             [start.to(device=device, dtype=dtype)],
@@ -603,6 +818,10 @@ __all__ = [
     "ClosedFormWarning",
     "closed_form_share",
     "whiten_to_tensor",
+    "WHITENED_COPY_BYTES",
+    "StreamedView",
+    "training_views",
+    "shared_moments",
     "intra_op_threads",
     "single_threaded",
     "orthonormal_rows",

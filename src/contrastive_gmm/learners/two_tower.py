@@ -37,16 +37,17 @@ from contrastive_gmm.learners.training import (
     _torch_generator,
     _TrainsMaps,
     check_device,
+    check_batch_dtype,
     closed_form_share,
-    whiten_to_tensor,
+    shared_moments,
+    training_views,
 )
 from contrastive_gmm.linalg import (
     REG_AUTO,
-    covariance_regularisation,
     pair_whitened_maps,
-    two_view_moments,
     whitener,
 )
+from contrastive_gmm.moments import moment_regularisation
 from contrastive_gmm.losses._common import LossFn
 from contrastive_gmm.losses.clip import _MAX_LOGIT_SCALE
 from contrastive_gmm.losses.infonce import info_nce_unchecked
@@ -97,7 +98,7 @@ class CLIP(_TrainsMaps, TwoViewProjection):
         cross-view digit pairs it lifted held-out NMI from 0.77 / 0.75 to 0.82 / 0.80 in a
         5-seed development run (``benchmarks/real_data_defaults.py`` with today's defaults:
         0.81 / 0.80, per-view LDA 0.83). ``False``: the embeddings as trained.
-    whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose
+    whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose, distributed, batch_dtype
         As for :class:`~contrastive_gmm.InfoNCE`.
 
     Attributes
@@ -156,7 +157,11 @@ class CLIP(_TrainsMaps, TwoViewProjection):
         random_state: int | None = None,
         device: str = "cpu",
         verbose: bool = False,
+        distributed: bool = False,
+        batch_dtype: str | None = None,
     ) -> None:
+        self.distributed = distributed
+        self.batch_dtype = batch_dtype
         self.n_components = n_components
         self.temperature = temperature
         self.similarity = similarity
@@ -180,6 +185,7 @@ class CLIP(_TrainsMaps, TwoViewProjection):
         whitening moments, and each epoch draws its batches' pairs with probability proportional
         to their weight (a weight of 0 leaves the pair out).
         """
+        self._check_distributed()
         X, Y, w, k = _check_two_view(X, y, self.n_components, self, sample_weight)
         temperature = check_positive(self.temperature, "temperature")
         similarity = check_choice(self.similarity, "similarity", SIMILARITIES)
@@ -188,12 +194,13 @@ class CLIP(_TrainsMaps, TwoViewProjection):
             raise ValueError(f"temperature must be >= {1 / _MAX_LOGIT_SCALE} when learnable (open_clip's clamp); got {temperature}.")
         gen = _torch_generator(self.random_state)
         device = check_device(self.device)
-        mx, my, Sxx, Syy, Sxy = two_view_moments(X, Y, w)
+        # Chunk by chunk (no float64 copy of the data); with distributed=True over every process's shard.
+        moments = shared_moments(X, Y, w, reg=self.reg, distributed=self._distributed())
+        mx, my, Sxx, Syy, Sxy = moments.two_view()
         (rx, self.x_shrinkage_), (ry, self.y_shrinkage_) = (
-            covariance_regularisation(self.reg, X, mx, w), covariance_regularisation(self.reg, Y, my, w))
+            moment_regularisation(self.reg, moments, "x", mx, X, w), moment_regularisation(self.reg, moments, "y", my, Y, w))
         Wx, Wy = whitener(Sxx, rx, self.x_shrinkage_), whitener(Syy, ry, self.y_shrinkage_)
-        A = whiten_to_tensor(X, mx, Wx, torch.float32, device)
-        B = whiten_to_tensor(Y, my, Wy, torch.float32, device)
+        A, B = training_views((X, Y), (mx, my), (Wx, Wy), torch.float32, device, check_batch_dtype(self.batch_dtype))
         dx, dy = X.shape[1], Y.shape[1]
         inits = [torch.randn(k, dx, generator=gen) / math.sqrt(dx), torch.randn(k, dy, generator=gen) / math.sqrt(dy)]
         loss_fn, extra_params, final_temperature = self._make_loss(temperature, similarity, device)

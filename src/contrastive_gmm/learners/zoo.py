@@ -92,6 +92,7 @@ class _PairLearner(_TrainedLinear):
         ``sample_weight`` (n,): weighted moments and weighted batch draws, as for :meth:`~contrastive_gmm.InfoNCE.fit`.
         """
         gen = _torch_generator(self.random_state)
+        self._check_distributed()
         X, y, w = weighted_rows(X, y, sample_weight)
         X, X_pos, w = self._views(X, y, gen, w)
         self._fit_views(X, X_pos, gen, y=y, weights=w)
@@ -166,8 +167,8 @@ class SimCLR(_SoftmaxPairLearner):
         Softmax temperature.
     similarity : {"cosine", "dot"}
         Similarity of embeddings.
-    whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose, pair_whiten
-        As for :class:`~contrastive_gmm.InfoNCE`.
+    whiten_output, batch_size, max_epochs, lr, tol, patience, reg, random_state, device, verbose, pair_whiten, distributed
+        As for :class:`~contrastive_gmm.InfoNCE` (``distributed``: train across a ``torch.distributed`` group).
     Examples
     --------
     >>> import contrastive_gmm as cg
@@ -179,6 +180,15 @@ class SimCLR(_SoftmaxPairLearner):
     """
 
     _desc = "SimCLR"
+
+    def __init__(self, n_components: int = 2, *, temperature: float = 10.0, similarity: Similarity = "dot", whiten_output: bool = True,
+                 batch_size: int = BATCH_SIZE, max_epochs: int | None = None, lr: float = LR, tol: float = TOL, patience: int = PATIENCE,
+                 reg: float | str = REG_AUTO, random_state: int | None = None, device: str = "cpu", verbose: bool = False,
+                 pair_whiten: bool = True, distributed: bool = False) -> None:
+        super().__init__(n_components, temperature=temperature, similarity=similarity, whiten_output=whiten_output, batch_size=batch_size,
+                         max_epochs=max_epochs, lr=lr, tol=tol, patience=patience, reg=reg, random_state=random_state, device=device,
+                         verbose=verbose, pair_whiten=pair_whiten)
+        self.distributed = distributed
 
     def _make_loss(self, k: int, device: torch.device) -> tuple[LossFn, tuple[torch.Tensor, ...]]:
         tau, sim = self._softmax_params()

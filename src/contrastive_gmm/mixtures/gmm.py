@@ -195,6 +195,21 @@ def _check_augmentation(augmentation: Augmentation | None) -> Augmentation:
     return augmentation
 
 
+def simplex_coordinates(K: int) -> np.ndarray:
+    """The K vertices of a regular simplex of radius 1 centred at 0, as the rows of a (K, K-1) matrix.
+
+    The centred standard basis ``e_i - 1/K`` in the Helmert basis of the sum-zero subspace
+    (:func:`scipy.linalg.helmert`), scaled to unit norm. Why not the SVD of ``I - 1/K``: its K-1
+    singular values are all equal, so LAPACK may return any basis of that subspace, and which one
+    changed with the CPU's kernels: the same seed then drew another mixture on another machine.
+
+    >>> V = simplex_coordinates(3)
+    >>> V.shape, bool(np.allclose(np.linalg.norm(V, axis=1), 1)), bool(np.allclose(V.sum(0), 0))
+    ((3, 2), True, True)
+    """
+    return scipy.linalg.helmert(K).T * np.sqrt(K / (K - 1.0))
+
+
 class GMM:
     """A Gaussian mixture in R^d with K components: one shared covariance, or one per component.
 
@@ -382,8 +397,7 @@ class GMM:
         basis = np.linalg.qr(rng.standard_normal((d, d)))[0]
         signal, noise = basis[:, : K - 1], basis[:, K - 1 : K - 1 + n_noise]
         # Regular simplex: centred standard basis of R^K, expressed in K-1 orthonormal coordinates.
-        simplex = np.eye(K) - 1.0 / K
-        coords = np.linalg.svd(simplex)[0][:, : K - 1] * np.sqrt(K / (K - 1.0))
+        coords = simplex_coordinates(K)
         coords = coords @ np.linalg.qr(rng.standard_normal((K - 1, K - 1)))[0]
         means = separation * coords @ signal.T
 
@@ -605,6 +619,7 @@ def predicted_subspace(gmm: GMM, augmentation: Augmentation | None = None, n_com
 
 
 __all__ = [
+    "simplex_coordinates",
     "Augmentation",
     "SameComponent",
     "NoisyComponent",

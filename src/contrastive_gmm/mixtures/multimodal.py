@@ -30,7 +30,7 @@ from contrastive_gmm._validation import (
     check_weights,
 )
 from contrastive_gmm.linalg import cca_directions
-from contrastive_gmm.mixtures.gmm import GMM, RandomState, _rng
+from contrastive_gmm.mixtures.gmm import GMM, RandomState, _rng, simplex_coordinates
 
 
 @dataclass(frozen=True, eq=False)
@@ -178,9 +178,7 @@ class MultimodalGMM:
                 if dim < n_private - 1:
                     raise ValueError(f"dim_{m} = {dim} is too small for n_private_{m} = {n_private} private clusters (needs >= {n_private - 1}).")
                 basis = np.linalg.qr(rng.standard_normal((dim, n_private - 1)))[0]
-                simplex = np.eye(n_private) - 1.0 / n_private
-                coords = np.linalg.svd(simplex)[0][:, : n_private - 1] * np.sqrt(n_private / (n_private - 1.0))
-                private = private_separation * coords @ basis.T
+                private = private_separation * simplex_coordinates(n_private) @ basis.T
             mods.append(Modality(means, base.within_covariance, private))
         return cls(mods, weights)
 
