@@ -76,6 +76,11 @@ def _header(archive: zipfile.ZipFile, key: str, path: Path) -> tuple[tuple[int, 
 
 def shard_shapes(paths: Sequence[Path]) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
     """Each shard's ``(X.shape, X2.shape)``, read from the headers; DataFileError for a bad or inconsistent shard."""
+    return [shapes for shapes, _ in _shard_headers(paths)]
+
+
+def _shard_headers(paths: Sequence[Path]) -> list[tuple[tuple[tuple[int, ...], tuple[int, ...]], tuple[np.dtype, np.dtype]]]:
+    """Each shard's ``((X.shape, X2.shape), (X.dtype, X2.dtype))`` from one read of its headers, checked."""
     out = []
     for path in paths:
         try:
@@ -90,12 +95,12 @@ def shard_shapes(paths: Sequence[Path]) -> list[tuple[tuple[int, ...], tuple[int
                 raise DataFileError(f"{path}: {key} must be a 2-D numeric array; got shape {shape} of {dtype}.")
         if sx[0] != sy[0]:
             raise DataFileError(f"{path}: X and X2 must be row-paired; got {sx[0]} and {sy[0]} rows.")
-        if out and (sx[1], sy[1]) != (out[0][0][1], out[0][1][1]):
+        if out and (sx[1], sy[1]) != (out[0][0][0][1], out[0][0][1][1]):
             raise DataFileError(
                 f"{path}: every shard must have the same widths; this one has {sx[1]} and {sy[1]} features, "
-                f"{paths[0]} {out[0][0][1]} and {out[0][1][1]}."
+                f"{paths[0]} {out[0][0][0][1]} and {out[0][0][1][1]}."
             )
-        out.append((tuple(sx), tuple(sy)))
+        out.append(((tuple(sx), tuple(sy)), (dx, dy)))
     return out
 
 
@@ -115,21 +120,17 @@ def dask_views(paths: Sequence[Path]) -> tuple[Any, Any]:
     import dask
     import dask.array as da
 
-    shapes = shard_shapes(paths)
+    headers = _shard_headers(paths)
     views = []
     for v, key in enumerate(SHARD_KEYS):
-        dtype = np.result_type(*(np.float32 if _float32(p, key) else np.float64 for p in paths))
+        # What _load returns: float32 stays float32, anything else becomes float64.
+        dtype = np.result_type(*(np.float32 if dtypes[v] == np.float32 else np.float64 for _, dtypes in headers))
         blocks = [
-            da.from_delayed(dask.delayed(_load, pure=True)(p, key), shape=shape[v], dtype=dtype)
-            for p, shape in zip(paths, shapes)
+            da.from_delayed(dask.delayed(_load, pure=True)(p, key), shape=shapes[v], dtype=dtype)
+            for p, (shapes, _) in zip(paths, headers)
         ]
         views.append(da.concatenate(blocks, axis=0))
     return views[0], views[1]
-
-
-def _float32(path: Path, key: str) -> bool:
-    with zipfile.ZipFile(path) as archive:
-        return _header(archive, key, path)[1] == np.float32
 
 
 def rank_shards(paths: Sequence[Path], rank: int, world_size: int) -> list[Path]:

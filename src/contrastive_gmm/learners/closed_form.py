@@ -52,8 +52,12 @@ class _StreamsMoments:
 
     _same_width: bool = False
 
+    def _reg(self) -> float | str:
+        """The validated ``reg`` (0 for PLS-SVD, which has no covariance to shrink)."""
+        return check_reg(self.reg) if hasattr(self, "reg") else 0.0
+
     def _fit_moments(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None) -> "_StreamsMoments":
-        reg = check_reg(self.reg) if hasattr(self, "reg") else 0.0  # PLS-SVD has no covariance to shrink
+        reg = self._reg()
         X, Y, w, k = self._inputs(X, y, sample_weight)
         # The fourth-order sums let a later partial_fit update the shrinkage exactly; beyond a small fit
         # they would double its cost, so a large fit takes one O(n d) second pass for its scalar instead.
@@ -85,7 +89,7 @@ class _StreamsMoments:
         >>> bool(cg.subspace_angles(model.subspace(), full.subspace()).max() < 1e-6), model.n_samples_seen_
         (True, 3000)
         """
-        reg = check_reg(self.reg) if hasattr(self, "reg") else 0.0  # PLS-SVD has no covariance to shrink
+        reg = self._reg()
         if self.n_components == "auto":
             raise ValueError(
                 f"{type(self).__name__}.partial_fit needs an integer n_components: 'auto' shuffles all the pairs at "
